@@ -1,0 +1,131 @@
+# libcartoon build. `make` builds the libraries and programs under build/;
+# `make test` runs the suite; `make demo` converts the model and cartoonizes a sample.
+# Variables: PREFIX (install), CUDA=0 (no CUDA backend), CC, NVCC, CUDA_ARCHS, SAN=1 (internal).
+
+PREFIX     ?= /usr/local
+CC         ?= cc
+BUILD      ?= build
+SHARED_DIR ?= ../shared
+VERSION    := 0.1.0
+SOMAJOR    := 0
+
+OPT        ?= -O2
+CFLAGS_ALL := -std=c11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC \
+              -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread -Iinclude -Ilib -Itests/support $(CFLAGS) $(EXTRA_CFLAGS)
+PKG_LIBS   := -lopenblas -lpng -ljpeg -lwebp -lwebpdemux -lexif -ljansson -lm -pthread
+LDFLAGS_ALL:= $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+# ---- CUDA (optional): built when nvcc is found, unless CUDA=0
+NVCC       ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA_HOME  ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+CUDA_ARCHS ?= 80 86 89 90
+ifeq ($(CUDA),0)
+  NVCC :=
+endif
+CU_SRC     := $(if $(NVCC),$(wildcard kernels/*.cu),)
+ifneq ($(CU_SRC),)
+  CFLAGS_ALL += -DCARTOON_HAVE_CUDA=1 -I$(CUDA_HOME)/include
+  PKG_LIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
+  NVCCFLAGS  ?= -O3 -std=c++17 -Xcompiler -fPIC -Iinclude -Ilib \
+                $(foreach a,$(CUDA_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \
+                -Wno-deprecated-gpu-targets
+endif
+
+LIB_SRC    := $(wildcard lib/*.c)
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(CU_SRC:%.cu=$(BUILD)/obj/%.o)
+PROGS      := $(BUILD)/cartoonize $(BUILD)/cartoon-convert $(BUILD)/cartoon-bench
+TEST_SRC   := $(wildcard tests/test_*.c)
+TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+
+STATIC_LIB := $(BUILD)/libcartoon.a
+SHARED_LIB := $(BUILD)/libcartoon.so.$(VERSION)
+
+.PHONY: all test check-asan check-tsan demo install clean deps fuzz
+all: $(STATIC_LIB) $(SHARED_LIB) $(PROGS) $(BUILD)/libcartoon.pc
+
+# Instruction-set specific kernels: the suffix says what the file may use; the library
+# picks them at run time (lib/cpu_features.c), so the build runs on any x86-64.
+$(BUILD)/obj/%_avx2.o: %_avx2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -mavx2 -mfma -mf16c -MMD -MP -c $< -o $@
+$(BUILD)/obj/%_avx512.o: %_avx512.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 -mfma -mf16c -MMD -MP -c $< -o $@
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+$(BUILD)/obj/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(SHARED_LIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libcartoon.so.$(SOMAJOR) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	ln -sf libcartoon.so.$(VERSION) $(BUILD)/libcartoon.so.$(SOMAJOR)
+	ln -sf libcartoon.so.$(SOMAJOR) $(BUILD)/libcartoon.so
+
+$(BUILD)/cartoonize: $(BUILD)/obj/examples/cartoonize.o $(STATIC_LIB)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+$(BUILD)/cartoon-convert: $(BUILD)/obj/examples/cartoon_convert.o $(STATIC_LIB)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+$(BUILD)/cartoon-bench: $(BUILD)/obj/bench/cartoon_bench.o $(STATIC_LIB)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(BUILD)/libcartoon.pc: Makefile
+	@mkdir -p $(BUILD)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: libcartoon' 'Description: UNet portrait cartoonizer inference engine' \
+	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lcartoon' \
+	  'Libs.private: $(PKG_LIBS)' 'Cflags: -I$${includedir}' > $@
+
+# The suite: unit tests per op, model file and image parsers, end-to-end checks against
+# $(SHARED_DIR)/reference. Ends with "N passed, N failed".
+test: all $(TEST_BIN)
+	@CARTOON_SHARED=$(SHARED_DIR) CARTOON_BUILD=$(BUILD) sh tests/run_tests.sh $(TEST_BIN)
+
+# The suite again under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build dir.
+check-asan:
+	$(MAKE) BUILD=build-asan CUDA=0 OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" CARTOON_TEST_QUICK=1 test
+
+check-tsan:
+	$(MAKE) BUILD=build-tsan CUDA=0 OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=thread" EXTRA_LDFLAGS="-fsanitize=thread" \
+	  $(BUILD)/../build-tsan/tests/test_threads
+	CARTOON_SHARED=$(SHARED_DIR) CARTOON_BUILD=build-tsan sh tests/run_tests.sh build-tsan/tests/test_threads
+
+deps:
+	sh scripts/install-deps.sh
+
+# Converts the shared model, cartoonizes the sample portrait.
+MODEL_TFLITE ?= $(SHARED_DIR)/models/whitebox_cartoon_gan_fp16.tflite
+demo:
+	sh scripts/install-deps.sh
+	$(MAKE) all
+	@mkdir -p $(BUILD)/demo
+	$(BUILD)/cartoon-convert $(MODEL_TFLITE) weights/whitebox.safetensors
+	$(BUILD)/cartoonize -m weights/whitebox.safetensors $(SHARED_DIR)/images/astronaut.png -o $(BUILD)/demo/astronaut_cartoon.png
+	@echo "demo: wrote $(abspath $(BUILD)/demo/astronaut_cartoon.png)"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libcartoon.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libcartoon.so.$(SOMAJOR)
+	ln -sf libcartoon.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libcartoon.so
+	install -m 644 $(BUILD)/libcartoon.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

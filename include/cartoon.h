@@ -1,0 +1,273 @@
+/*
+ * libcartoon: the White-box / DCT-Net UNet portrait cartoonizer, exactly, in C.
+ *
+ * Objects
+ *   cartoon_model    weights and graph loaded from a model file (docs/model-format.md).
+ *                    Immutable after load: any number of contexts in any number of threads
+ *                    may share one model. Free it after every context using it is freed.
+ *   cartoon_context  one execution state (scratch arena, backend, last error message).
+ *                    A context is used by one thread at a time; use one context per thread.
+ *
+ * Errors
+ *   Every call that can fail returns a cartoon_status. CARTOON_OK is 0. cartoon_strerror()
+ *   gives a static one-line description of a code, cartoon_status_name() its identifier,
+ *   and cartoon_context_last_error() the detailed message of the context's last failure
+ *   (which offset of the file, which argument, which limit). Nothing here calls exit() or
+ *   prints, except where an option asks for verbose output on stderr.
+ *
+ * Memory
+ *   The library allocates with malloc/free. A failed allocation returns
+ *   CARTOON_E_OUT_OF_MEMORY and leaves the context usable for the next call.
+ *   A context allocates its arena on the first call at a given size and reuses it for
+ *   later calls at the same or a smaller size.
+ *
+ * Global state
+ *   None of the library's own. OpenBLAS, used by the im2col path, keeps a process-wide
+ *   thread count (OPENBLAS_NUM_THREADS); the library does not change it.
+ */
+#ifndef CARTOON_H
+#define CARTOON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CARTOON_VERSION_MAJOR 0
+#define CARTOON_VERSION_MINOR 1
+#define CARTOON_VERSION_PATCH 0
+#define CARTOON_VERSION_NUMBER \
+    (CARTOON_VERSION_MAJOR * 10000 + CARTOON_VERSION_MINOR * 100 + CARTOON_VERSION_PATCH)
+#define CARTOON_VERSION_STRING "0.1.0"
+
+/* Runtime version of the linked library: CARTOON_VERSION_NUMBER / _STRING at its build. */
+unsigned cartoon_version_number(void);
+const char *cartoon_version_string(void);
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define CARTOON_API __attribute__((visibility("default")))
+#else
+#define CARTOON_API
+#endif
+
+/* ------------------------------------------------------------------ errors */
+
+typedef enum cartoon_status {
+    CARTOON_OK = 0,
+    CARTOON_E_INVALID_ARGUMENT = 1, /* NULL pointer, bad enum, negative size, bad stride */
+    CARTOON_E_OUT_OF_MEMORY = 2,    /* an allocation failed */
+    CARTOON_E_IO = 3,               /* a file could not be opened, read or written */
+    CARTOON_E_BAD_MODEL = 4,        /* the model file is malformed or inconsistent */
+    CARTOON_E_UNSUPPORTED = 5,      /* well formed, but uses a version/op/dtype this build lacks */
+    CARTOON_E_BAD_IMAGE = 6,        /* an image file is truncated, corrupt or of unknown type */
+    CARTOON_E_LIMIT = 7,            /* exceeds a configured limit (pixels, file size, tensors) */
+    CARTOON_E_DEVICE = 8,           /* the requested device (CUDA) is not available or failed */
+    CARTOON_E_INTERNAL = 9          /* a bug: please report it */
+} cartoon_status;
+
+/* Static, never NULL, also for unknown codes. Thread-safe. */
+CARTOON_API const char *cartoon_strerror(cartoon_status status);
+/* "CARTOON_E_BAD_MODEL" etc.; "CARTOON_E_UNKNOWN" for unknown codes. Thread-safe. */
+CARTOON_API const char *cartoon_status_name(cartoon_status status);
+
+/* ------------------------------------------------------------------ limits */
+
+/* Explicit limits on untrusted input. Zero in a field means "use the default". */
+typedef struct cartoon_limits {
+    uint64_t max_pixels;      /* width*height of an input or working image; default 100e6 */
+    uint64_t max_model_bytes; /* size of a model file; default 1 GiB */
+    uint32_t max_tensors;     /* tensors in a model file; default 4096 */
+    uint32_t max_nodes;       /* nodes in a model graph (its depth bound); default 1024 */
+} cartoon_limits;
+
+#define CARTOON_DEFAULT_MAX_PIXELS 100000000ull
+#define CARTOON_DEFAULT_MAX_MODEL_BYTES (1ull << 30)
+#define CARTOON_DEFAULT_MAX_TENSORS 4096u
+#define CARTOON_DEFAULT_MAX_NODES 1024u
+
+/* Fills *limits with the defaults above. */
+CARTOON_API void cartoon_limits_default(cartoon_limits *limits);
+
+/* ------------------------------------------------------------------ model */
+
+typedef struct cartoon_model cartoon_model;
+
+/*
+ * Loads and validates a model file. Every offset, size, dtype, shape and graph reference is
+ * checked; a bad file is refused with CARTOON_E_BAD_MODEL (or _UNSUPPORTED for a newer format
+ * version or unknown op) and a message naming what is wrong. Weights are converted once to the
+ * layouts the kernels use (f16/bf16 widened to f32, packed).
+ *   path    file to read; read fully into memory, then parsed.
+ *   limits  NULL for the defaults.
+ *   out     receives the model on success, NULL on failure. Free with cartoon_model_free().
+ *   err     optional buffer (may be NULL) receiving the detailed message on failure.
+ * Cost: one read of the file plus O(parameters) conversion. Thread-safe (no shared state).
+ */
+CARTOON_API cartoon_status cartoon_model_load(const char *path, const cartoon_limits *limits,
+                                              cartoon_model **out, char *err, size_t err_size);
+
+/* The same from a buffer the caller owns; the buffer is not referenced after the call. */
+CARTOON_API cartoon_status cartoon_model_load_memory(const void *data, size_t size,
+                                                     const cartoon_limits *limits,
+                                                     cartoon_model **out, char *err,
+                                                     size_t err_size);
+
+/* NULL is a no-op. Every context created from the model must be freed first. */
+CARTOON_API void cartoon_model_free(cartoon_model *model);
+
+typedef struct cartoon_model_info {
+    uint32_t format_version; /* of the model file */
+    uint32_t nodes;          /* graph nodes, input included */
+    uint64_t parameters;     /* weights and biases */
+    int input_channels;      /* 3 */
+    int bgr;                 /* 1 when the model wants B,G,R channel order */
+    int pad_multiple;        /* inputs are edge-padded to a multiple of this */
+    const char *name;        /* from the file's metadata; owned by the model */
+} cartoon_model_info;
+
+/* Fills *info; pointers inside stay valid while the model lives. */
+CARTOON_API cartoon_status cartoon_model_get_info(const cartoon_model *model,
+                                                  cartoon_model_info *info);
+
+/* ------------------------------------------------------------------ context */
+
+typedef enum cartoon_device {
+    CARTOON_DEVICE_AUTO = 0, /* CUDA when built in and a GPU is present, else CPU */
+    CARTOON_DEVICE_CPU = 1,
+    CARTOON_DEVICE_CUDA = 2  /* fails with CARTOON_E_DEVICE when unavailable */
+} cartoon_device;
+
+typedef enum cartoon_precision {
+    CARTOON_PRECISION_FP32 = 0, /* default: within 1e-4 of the reference in model space */
+    CARTOON_PRECISION_BF16 = 1, /* CPU with AVX512_BF16; >= 50 dB PSNR */
+    CARTOON_PRECISION_FP16 = 2  /* CUDA; >= 50 dB PSNR */
+} cartoon_precision;
+
+typedef enum cartoon_conv_algo {
+    CARTOON_CONV_AUTO = 0,   /* the fastest exact-enough path for the device */
+    CARTOON_CONV_IM2COL = 1, /* im2col + sgemm: the exact reference path */
+    CARTOON_CONV_FAST = 2    /* Winograd / vectorised kernels */
+} cartoon_conv_algo;
+
+typedef struct cartoon_context_options {
+    cartoon_device device;       /* default AUTO */
+    cartoon_precision precision; /* default FP32 */
+    cartoon_conv_algo conv;      /* default AUTO */
+    int threads;                 /* engine threads; 0 = online cores (default) */
+    uint64_t max_pixels;         /* 0 = CARTOON_DEFAULT_MAX_PIXELS */
+    uint64_t device_memory_budget; /* CUDA: bytes of device memory allowed; 0 = no limit */
+    int verbose;                 /* 1: one line per decision (device fallback...) on stderr */
+} cartoon_context_options;
+
+CARTOON_API void cartoon_context_options_default(cartoon_context_options *options);
+
+typedef struct cartoon_context cartoon_context;
+
+/*
+ * Creates a context on a model. options NULL = defaults. The model must outlive the context.
+ * Cost: small; buffers are allocated on the first run. Thread-safe with respect to other
+ * contexts on the same model.
+ * Errors: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE (CUDA asked for and not available).
+ */
+CARTOON_API cartoon_status cartoon_context_create(const cartoon_model *model,
+                                                  const cartoon_context_options *options,
+                                                  cartoon_context **out);
+
+/* NULL is a no-op. Frees the arena and backend state. */
+CARTOON_API void cartoon_context_free(cartoon_context *ctx);
+
+/* Detailed message of the context's last failure ("" after a success). Valid until the next
+ * call on the context. NULL ctx gives a static string. */
+CARTOON_API const char *cartoon_context_last_error(const cartoon_context *ctx);
+
+/* The device the context actually runs on (CPU or CUDA, never AUTO). */
+CARTOON_API cartoon_device cartoon_context_device(const cartoon_context *ctx);
+
+/* Bytes of scratch the last run's planned arena held (the peak of live activations). */
+CARTOON_API uint64_t cartoon_context_arena_bytes(const cartoon_context *ctx);
+
+/* ------------------------------------------------------------------ images */
+
+typedef enum cartoon_pixel_format {
+    CARTOON_PIXEL_RGB = 0,  /* 3 bytes per pixel */
+    CARTOON_PIXEL_RGBA = 1, /* 4 bytes; alpha passes through unchanged */
+    CARTOON_PIXEL_BGR = 2,  /* 3 bytes (OpenCV order) */
+    CARTOON_PIXEL_BGRA = 3  /* 4 bytes */
+} cartoon_pixel_format;
+
+/* An 8-bit interleaved image the caller owns. stride is bytes per row (>= width*channels). */
+typedef struct cartoon_image {
+    uint8_t *data;
+    int width, height;
+    size_t stride;
+    cartoon_pixel_format format;
+} cartoon_image;
+
+/* Bytes per pixel of a format (3 or 4), 0 for an invalid one. */
+CARTOON_API int cartoon_pixel_size(cartoon_pixel_format format);
+
+typedef struct cartoon_options {
+    int resolution;     /* 0 = native; N > 0 = resample so the longest side is N */
+    float strength;     /* 0..1: blend of cartoon over original; 1 = full cartoon (default) */
+    int keep_model_size; /* 0 (default): output at the input size; 1: at the model resolution */
+} cartoon_options;
+
+CARTOON_API void cartoon_options_default(cartoon_options *options);
+
+/* Size of the output unet_cartoonize() will write for an input of in_w x in_h. */
+CARTOON_API cartoon_status cartoon_output_size(const cartoon_options *options, int in_w, int in_h,
+                                               int *out_w, int *out_h);
+
+/*
+ * Cartoonizes an 8-bit image.
+ *   in   the picture (any format above, any size within max_pixels).
+ *   out  caller-owned, of the size cartoon_output_size() gives and any format above; may not
+ *        overlap in. Alpha (when both have it) is copied from in; otherwise 255.
+ *   opt  NULL = defaults.
+ * Cost: about 250 MFLOP per 1000 pixels at the model resolution; see README for timings.
+ * The first call at a size plans and allocates the arena; later calls allocate nothing.
+ * Errors: INVALID_ARGUMENT (NULL, bad format, wrong out size, stride too small),
+ *         LIMIT (pixels), OUT_OF_MEMORY, DEVICE. Details in cartoon_context_last_error().
+ */
+CARTOON_API cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in,
+                                           cartoon_image *out, const cartoon_options *opt);
+
+/* ------------------------------------------------------------------ lower level */
+
+/* What an observer sees after each graph node (for tests, tracing and benchmarks). */
+typedef struct cartoon_layer_info {
+    int index;             /* node index in the graph */
+    const char *name;      /* node name from the model file */
+    const char *op;        /* "conv2d", "depthwise_conv2d", "add", "concat", "upsample",
+                              "guided_filter", "input" */
+    int in_h, in_w, in_c;  /* first input's shape */
+    int out_h, out_w, out_c;
+    int kernel, stride;    /* 0 where not a convolution */
+    double flops;          /* multiply-adds counted as 2 */
+    double ms;             /* wall time of the node (nodes fused into the next report 0) */
+    const float *data;     /* output, NHWC float32 (host memory; NULL on a device backend) */
+} cartoon_layer_info;
+
+typedef void (*cartoon_observer)(void *user, const cartoon_layer_info *info);
+
+/* Calls fn after every node of later runs (NULL removes it). Timing is collected only while
+ * an observer is set. Fusion is disabled while the observer asks for data (want_data=1) so
+ * every node's output exists. */
+CARTOON_API cartoon_status cartoon_context_set_observer(cartoon_context *ctx, cartoon_observer fn,
+                                                        void *user, int want_data);
+
+/*
+ * Runs the network on a float image already in model space: H x W x C interleaved, channel
+ * order and normalisation as the model wants (BGR, v/127.5-1 for the shipped model). Any
+ * H, W >= 1: the input is edge-padded to the model's multiple and the output cropped back.
+ * out has the same shape. Errors as unet_cartoonize().
+ */
+CARTOON_API cartoon_status cartoon_forward(cartoon_context *ctx, const float *in, int h, int w,
+                                           float *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CARTOON_H */

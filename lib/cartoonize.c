@@ -1,0 +1,181 @@
+/* unet_cartoonize(): 8-bit pixels in, 8-bit pixels out. Converts to the model's colour order
+ * and normalisation, resamples to the requested resolution, runs the network, brings the
+ * result back to the output size and blends it with the original by `strength`. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "context.h"
+#include "resample.h"
+
+#define CT_MAX_RESOLUTION 65536
+
+void cartoon_options_default(cartoon_options *o)
+{
+    if (!o) return;
+    o->resolution = 0;
+    o->strength = 1.0f;
+    o->keep_model_size = 0;
+}
+
+int cartoon_pixel_size(cartoon_pixel_format f)
+{
+    switch (f) {
+    case CARTOON_PIXEL_RGB: case CARTOON_PIXEL_BGR: return 3;
+    case CARTOON_PIXEL_RGBA: case CARTOON_PIXEL_BGRA: return 4;
+    default: return 0;
+    }
+}
+
+static int is_bgr(cartoon_pixel_format f) { return f == CARTOON_PIXEL_BGR || f == CARTOON_PIXEL_BGRA; }
+
+/* The model's working size for an input of w x h: native, or the longest side scaled to
+ * resolution with the aspect ratio kept (at least 1 pixel each way). */
+static void model_size(const cartoon_options *o, int w, int h, int *mw, int *mh)
+{
+    if (o->resolution <= 0) { *mw = w; *mh = h; return; }
+    int longest = w > h ? w : h;
+    double s = (double)o->resolution / longest;
+    *mw = w >= h ? o->resolution : (int)lround(w * s);
+    *mh = h >= w ? o->resolution : (int)lround(h * s);
+    if (*mw < 1) *mw = 1;
+    if (*mh < 1) *mh = 1;
+}
+
+static cartoon_status check_options(const cartoon_options *o)
+{
+    if (o->resolution < 0 || o->resolution > CT_MAX_RESOLUTION || !(o->strength >= 0.f && o->strength <= 1.f))
+        return CARTOON_E_INVALID_ARGUMENT;
+    return CARTOON_OK;
+}
+
+cartoon_status cartoon_output_size(const cartoon_options *opt, int in_w, int in_h, int *out_w, int *out_h)
+{
+    cartoon_options o;
+    cartoon_options_default(&o);
+    if (opt) o = *opt;
+    if (!out_w || !out_h || in_w < 1 || in_h < 1 || check_options(&o)) return CARTOON_E_INVALID_ARGUMENT;
+    if (o.keep_model_size) model_size(&o, in_w, in_h, out_w, out_h);
+    else { *out_w = in_w; *out_h = in_h; }
+    return CARTOON_OK;
+}
+
+static cartoon_status check_image(cartoon_context *ctx, const cartoon_image *im, const char *what)
+{
+    int bpp = cartoon_pixel_size(im->format);
+    if (!bpp) return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "%s: unknown pixel format %d", what, (int)im->format);
+    if (!im->data) return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "%s: data is NULL", what);
+    if (im->width < 1 || im->height < 1)
+        return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "%s: size %dx%d is empty", what, im->width, im->height);
+    if ((uint64_t)im->width * (uint64_t)im->height > ctx->opt.max_pixels)
+        return ct_ctx_fail(ctx, CARTOON_E_LIMIT, "%s: %dx%d exceeds the limit of %llu pixels", what, im->width,
+                           im->height, (unsigned long long)ctx->opt.max_pixels);
+    if (im->stride < (size_t)im->width * bpp)
+        return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "%s: stride %zu is below width x %d bytes", what,
+                           im->stride, bpp);
+    return CARTOON_OK;
+}
+
+/* 8-bit pixels into float pixel values (0..255) in the model's channel order. */
+static void to_float(const cartoon_image *im, int model_bgr, float *dst)
+{
+    int bpp = cartoon_pixel_size(im->format);
+    int swap = is_bgr(im->format) != model_bgr;
+    for (int y = 0; y < im->height; y++) {
+        const uint8_t *s = im->data + (size_t)y * im->stride;
+        float *d = dst + (size_t)y * im->width * 3;
+        for (int x = 0; x < im->width; x++, s += bpp, d += 3) {
+            d[0] = s[swap ? 2 : 0];
+            d[1] = s[1];
+            d[2] = s[swap ? 0 : 2];
+        }
+    }
+}
+
+static uint8_t to_u8(float v)
+{
+    return v <= 0.f ? 0 : v >= 255.f ? 255 : (uint8_t)(v + 0.5f);
+}
+
+cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, cartoon_image *out,
+                               const cartoon_options *opt)
+{
+    if (!ctx) return CARTOON_E_INVALID_ARGUMENT;
+    ctx->err[0] = 0;
+    if (!in || !out) return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "input or output image is NULL");
+    cartoon_options o;
+    cartoon_options_default(&o);
+    if (opt) o = *opt;
+    if (check_options(&o))
+        return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "options: resolution %d (0..%d) or strength %g (0..1) out of range",
+                           o.resolution, CT_MAX_RESOLUTION, (double)o.strength);
+    cartoon_status st;
+    if ((st = check_image(ctx, in, "input")) || (st = check_image(ctx, out, "output"))) return st;
+    int mw, mh, ow, oh;
+    model_size(&o, in->width, in->height, &mw, &mh);
+    cartoon_output_size(&o, in->width, in->height, &ow, &oh);
+    if (out->width != ow || out->height != oh)
+        return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "output is %dx%d but must be %dx%d", out->width,
+                           out->height, ow, oh);
+    if ((uint64_t)mw * (uint64_t)mh > ctx->opt.max_pixels)
+        return ct_ctx_fail(ctx, CARTOON_E_LIMIT, "model resolution %dx%d exceeds the pixel limit", mw, mh);
+    const uint8_t *ib = in->data, *ie = ib + (size_t)(in->height - 1) * in->stride + (size_t)in->width * cartoon_pixel_size(in->format);
+    const uint8_t *ob = out->data, *oe = ob + (size_t)(out->height - 1) * out->stride + (size_t)out->width * cartoon_pixel_size(out->format);
+    if (ib < oe && ob < ie) return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "input and output overlap");
+
+    const cartoon_model *m = ctx->model;
+    size_t in_px = (size_t)in->width * in->height, m_px = (size_t)mw * mh, o_px = (size_t)ow * oh;
+    /* img: model input, model output; the input at its own size when resampling */
+    int resample_in = mw != in->width || mh != in->height;
+    size_t need = 6 * m_px + (resample_in ? 3 * in_px : 0);
+    if ((st = ct_ctx_grow(ctx, &ctx->img, &ctx->img_cap, need))) return st;
+    float *mx = ctx->img, *my = mx + 3 * m_px, *full = my + 3 * m_px;
+    if (resample_in) {
+        to_float(in, m->bgr, full);
+        if ((st = ct_resample(full, in->width, in->height, 3, mx, mw, mh)))
+            return ct_ctx_fail(ctx, st, "no memory to resample the input to %dx%d", mw, mh);
+    } else {
+        to_float(in, m->bgr, mx);
+    }
+    for (size_t k = 0; k < 3 * m_px; k++) mx[k] = mx[k] * m->scale + m->offset;
+
+    if ((st = cartoon_forward(ctx, mx, mh, mw, my))) return st;
+
+    /* back to pixel values; restore the input (pixel values) in mx for blending */
+    for (size_t k = 0; k < 3 * m_px; k++) {
+        my[k] = (my[k] - m->offset) / m->scale;
+        mx[k] = (mx[k] - m->offset) / m->scale;
+    }
+    float *cart = my, *orig = mx, *tmp = NULL;
+    if (ow != mw || oh != mh) { /* only when the input was resampled, so `full` holds it */
+        tmp = malloc(3 * o_px * sizeof *tmp);
+        if (!tmp) return ct_ctx_fail(ctx, CARTOON_E_OUT_OF_MEMORY, "no memory to resample the result");
+        if ((st = ct_resample(my, mw, mh, 3, tmp, ow, oh))) {
+            free(tmp);
+            return ct_ctx_fail(ctx, st, "no memory to resample the result to %dx%d", ow, oh);
+        }
+        cart = tmp;
+        orig = full; /* the output is at the input size, so it blends with the input */
+    }
+    float s = o.strength;
+    int obpp = cartoon_pixel_size(out->format), ibpp = cartoon_pixel_size(in->format);
+    int swap = is_bgr(out->format) != m->bgr;
+    int alpha_from_in = obpp == 4 && ibpp == 4 && ow == in->width && oh == in->height;
+    for (int y = 0; y < oh; y++) {
+        uint8_t *d = out->data + (size_t)y * out->stride;
+        const uint8_t *src = in->data + (size_t)y * in->stride;
+        for (int x = 0; x < ow; x++, d += obpp) {
+            size_t p = ((size_t)y * ow + x) * 3;
+            float v[3] = {cart[p], cart[p + 1], cart[p + 2]};
+            if (s < 1.f) {
+                const float *g = orig + p;
+                for (int k = 0; k < 3; k++) v[k] = s * v[k] + (1.f - s) * g[k];
+            }
+            d[0] = to_u8(v[swap ? 2 : 0]);
+            d[1] = to_u8(v[1]);
+            d[2] = to_u8(v[swap ? 0 : 2]);
+            if (obpp == 4) d[3] = alpha_from_in ? src[(size_t)x * 4 + 3] : 255;
+        }
+    }
+    free(tmp);
+    return CARTOON_OK;
+}

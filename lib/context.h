@@ -1,0 +1,43 @@
+/* A context: the per-thread execution state over a shared model. */
+#ifndef CARTOON_CONTEXT_H
+#define CARTOON_CONTEXT_H
+#include "backend.h"
+#include "model.h"
+#include "plan.h"
+#include "threadpool.h"
+
+struct cartoon_context {
+    const cartoon_model *model;
+    cartoon_context_options opt;
+    cartoon_device device;      /* resolved: CPU or CUDA */
+    ct_pool *pool;
+    ct_backend *be;
+
+    ct_plan plan;               /* for the size of the last run; plan.t has model->n_nodes */
+    int planned;                /* plan is valid for plan.ph x plan.pw and fusion below */
+    int planned_fused;
+
+    float *stage;               /* host staging: padded input / output, grows to the largest */
+    size_t stage_cap;           /* floats */
+    float *img;                 /* unet_cartoonize's model-space image and result */
+    size_t img_cap;             /* floats */
+
+    cartoon_observer observer;
+    void *observer_user;
+    int observer_data;
+    float *obs_buf;             /* host copy of a node output for device backends */
+    size_t obs_cap;
+
+    char err[512];
+};
+
+/* Records a failure message in ctx->err and returns status. */
+cartoon_status ct_ctx_fail(cartoon_context *ctx, cartoon_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Grows *buf to hold n floats (keeps it when large enough). */
+cartoon_status ct_ctx_grow(cartoon_context *ctx, float **buf, size_t *cap, size_t n);
+#endif

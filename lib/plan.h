@@ -1,0 +1,39 @@
+/* Execution plan for one input size: every node's output shape, which nodes are fused into
+ * the add that follows them, and where each live tensor sits in one arena, placed from
+ * tensor lifetimes so the arena holds the peak of live activations rather than their sum. */
+#ifndef CARTOON_PLAN_H
+#define CARTOON_PLAN_H
+#include <stddef.h>
+#include "errors.h"
+#include "model.h"
+
+typedef struct ct_tensor_plan {
+    int h, w, c;        /* output shape of the node */
+    size_t bytes;       /* h * w * c * 4; 0 for a node fused into the next */
+    size_t offset;      /* byte offset in the arena */
+    int def, last;      /* first and last node index at which the buffer is live */
+    int fused;          /* 1: computed by this node's consumer (node + 1) in one pass */
+    int store;          /* index of the node whose buffer holds this result */
+} ct_tensor_plan;
+
+typedef struct ct_plan {
+    int ph, pw;             /* padded input size */
+    int n;
+    ct_tensor_plan *t;      /* n entries */
+    size_t arena_bytes;     /* activations */
+} ct_plan;
+
+#define CT_ARENA_ALIGN 64
+
+/* Fusion a backend can do: a conv2d followed by the add that is its only consumer (the add
+ * becomes the conv's residual epilogue), and an upsample followed by its add (skip). */
+typedef struct ct_fusion_caps {
+    int conv_add;
+    int upsample_add;
+} ct_fusion_caps;
+
+/* Builds the plan into p (p->t must hold m->n_nodes entries). ph, pw are multiples of
+ * m->pad_multiple. Fails only on size overflow. */
+cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_caps caps, ct_plan *p,
+                             ct_err *e);
+#endif
