@@ -10,7 +10,7 @@ VERSION    := 0.1.0
 SOMAJOR    := 0
 
 OPT        ?= -O2
-CFLAGS_ALL := -std=c11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC \
+CFLAGS_ALL := -std=c11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -fvisibility=hidden \
               -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread -Iinclude -Ilib -Itests/support $(CFLAGS) $(EXTRA_CFLAGS)
 PKG_LIBS   := -lopenblas -lpng -ljpeg -lwebp -lwebpdemux -lexif -ljansson -lm -pthread
 LDFLAGS_ALL:= $(LDFLAGS) $(EXTRA_LDFLAGS)
@@ -129,3 +129,4 @@ clean:
 	rm -rf build build-asan build-tsan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+.SECONDARY:

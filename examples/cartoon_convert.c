@@ -31,15 +31,17 @@ static unsigned char *read_all(const char *path, size_t *n, char *err, size_t er
     unsigned char *b = malloc(cap);
     if (!b) { fclose(f); snprintf(err, errn, "out of memory"); return NULL; }
     for (;;) {
+        if (len > MAX_INPUT_BYTES) {
+            snprintf(err, errn, "%s: larger than 1 GiB, not a model this tool converts", path);
+            free(b); fclose(f); return NULL;
+        }
         if (len == cap) {
-            if (cap > MAX_INPUT_BYTES) {
-                snprintf(err, errn, "%s: larger than 1 GiB, not a model this tool converts", path);
-                free(b); fclose(f); return NULL;
-            }
-            unsigned char *nb = realloc(b, cap * 2);
+            /* One byte past the limit is enough to tell an oversized input. */
+            size_t nc = cap * 2 > MAX_INPUT_BYTES + 1 ? MAX_INPUT_BYTES + 1 : cap * 2;
+            unsigned char *nb = realloc(b, nc);
             if (!nb) { snprintf(err, errn, "out of memory"); free(b); fclose(f); return NULL; }
             b = nb;
-            cap *= 2;
+            cap = nc;
         }
         size_t r = fread(b + len, 1, cap - len, f);
         len += r;

@@ -117,14 +117,54 @@ WG_INLINE vf WG_NAME(load_part)(const float *p, int n)
     return VLOAD(t);
 }
 
+/* The input rows [py0, py0 + A) x pixels [px0, px1) the next tile will read first. Each
+ * channel group of a tile touches one cache line in each of A*A pixels, a pattern the
+ * hardware prefetchers do not follow, so without this the loads wait on DRAM. */
+typedef struct { const char *base; size_t row_bytes; int per_row, lines, next; } WG_NAME(pf);
+
+WG_INLINE void WG_NAME(pf_init)(WG_NAME(pf) *pf, const wg_job *jb, int MC, int tile)
+{
+    pf->base = NULL;
+    pf->row_bytes = 0;
+    pf->per_row = pf->lines = pf->next = 0;
+    if (tile >= jb->ntiles) return;
+    const int A = MC + 2, cin = jb->wg->cin;
+    const int ty = tile / jb->tiles_x, tx = tile % jb->tiles_x;
+    int y0 = ty * MC - 1, y1 = y0 + A, x0 = tx * MC - 1, x1 = x0 + A;
+    if (tx > 0) x0 = x1 - MC; /* its left columns were the current tile's right ones */
+    if (y0 < 0) y0 = 0;
+    if (y1 > jb->h) y1 = jb->h;
+    if (x0 < 0) x0 = 0;
+    if (x1 > jb->w) x1 = jb->w;
+    if (y1 <= y0 || x1 <= x0) return;
+    pf->row_bytes = (size_t)jb->w * cin * sizeof(float);
+    pf->base = (const char *)(jb->in + ((size_t)y0 * jb->w + x0) * cin);
+    pf->per_row = (int)(((size_t)(x1 - x0) * cin * sizeof(float) + 63) / 64);
+    pf->lines = (y1 - y0) * pf->per_row;
+}
+
+/* Issues the next n of the prefetches, row by row. */
+WG_INLINE void WG_NAME(pf_step)(WG_NAME(pf) *pf, int n)
+{
+    for (; n > 0 && pf->next < pf->lines; n--, pf->next++) {
+        int r = pf->next / pf->per_row, l = pf->next % pf->per_row;
+        __builtin_prefetch(pf->base + r * pf->row_bytes + (size_t)l * 64, 0, 3);
+    }
+}
+
 /* Transforms the input tile whose top-left (padded) corner is (y0, x0) into
- * V[p * vps + c .. + VL) for every point p, for all channels. */
-WG_INLINE void WG_NAME(in_tile)(const wg_job *jb, int MC, int y0, int x0, float *V, size_t vps)
+ * V[p * vps + c .. + VL) for every point p, for all channels; prefetches for the tile after. */
+WG_INLINE void WG_NAME(in_tile)(const wg_job *jb, int MC, int y0, int x0, float *V, size_t vps,
+                                int next_tile)
 {
     const int A = MC + 2, cin = jb->wg->cin, h = jb->h, w = jb->w;
     const int interior = y0 >= 0 && x0 >= 0 && y0 + A <= h && x0 + A <= w;
     vf d[64];
+    WG_NAME(pf) pf;
+    WG_NAME(pf_init)(&pf, jb, MC, next_tile);
+    const int ngroups = (cin + VL - 1) / VL, pf_per_group = (pf.lines + ngroups - 1) / ngroups;
     for (int c = 0; c < cin; c += VL) {
+        WG_NAME(pf_step)(&pf, pf_per_group);
         const int nc = cin - c < VL ? cin - c : VL;
         if (interior && nc == VL) {
             const float *p0 = jb->in + ((size_t)y0 * w + x0) * cin + c;
@@ -248,7 +288,7 @@ WG_INLINE void WG_NAME(task_m)(const wg_job *jb, int i, int tid, const int MC)
 
     for (int t = 0; t < nt; t++) {
         const int tile = t0 + t, ty = tile / jb->tiles_x, tx = tile % jb->tiles_x;
-        WG_NAME(in_tile)(jb, MC, ty * MC - 1, tx * MC - 1, V + (size_t)t * cin_pad, vps);
+        WG_NAME(in_tile)(jb, MC, ty * MC - 1, tx * MC - 1, V + (size_t)t * cin_pad, vps, tile + 1);
     }
     for (int jblk = 0; jblk < wg->nblk; jblk++) {
         const float *U = wg->u + (size_t)jblk * AA * cin * WG_NR;

@@ -56,6 +56,7 @@ typedef struct ct_node {
 struct cartoon_model {
     ct_node *nodes;        /* n_nodes, nodes[0] is the input */
     int n_nodes;
+    int n_alloc;           /* nodes allocated (freed on a failed load too) */
     int output;            /* index of the output node */
     int in_channels;
     int bgr;

@@ -295,6 +295,7 @@ static cartoon_status parse_graph(cartoon_model *m, const char *text, const st_f
     }
     m->nodes = calloc(count, sizeof *m->nodes);
     if (!m->nodes) { st = ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory for %zu nodes", count); goto out; }
+    m->n_alloc = (int)count;
     m->n_nodes = 1;
     ct_node *n0 = &m->nodes[0];
     const char *iname = json_string_value(json_object_get(in, "name"));
@@ -341,7 +342,7 @@ out:
 static void model_destroy(cartoon_model *m)
 {
     if (!m) return;
-    for (int i = 0; i < m->n_nodes; i++) {
+    for (int i = 0; i < m->n_alloc; i++) {
         free(m->nodes[i].weight);
         free(m->nodes[i].bias);
         ct_fast_release(&m->nodes[i]);
