@@ -26,9 +26,12 @@ CU_SRC     := $(if $(NVCC),$(wildcard kernels/*.cu),)
 ifneq ($(CU_SRC),)
   CFLAGS_ALL += -DCARTOON_HAVE_CUDA=1 -I$(CUDA_HOME)/include
   PKG_LIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
-  NVCCFLAGS  ?= -O3 -std=c++17 -Xcompiler -fPIC -Iinclude -Ilib \
+  # sm_XX machine code for each listed architecture, plus PTX of the newest so later GPUs
+  # can JIT it; --threads 0 compiles the architectures in parallel.
+  NVCCFLAGS  ?= -O3 -std=c++17 -Xcompiler -fPIC -Xcompiler -fvisibility=hidden -Iinclude -Ilib \
                 $(foreach a,$(CUDA_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \
-                -Wno-deprecated-gpu-targets
+                -gencode arch=compute_$(lastword $(CUDA_ARCHS)),code=compute_$(lastword $(CUDA_ARCHS)) \
+                --threads 0 -Wno-deprecated-gpu-targets
 endif
 
 LIB_SRC    := $(wildcard lib/*.c)
@@ -57,7 +60,7 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 $(BUILD)/obj/%.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
 
 $(STATIC_LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -67,7 +70,7 @@ $(SHARED_LIB): $(LIB_OBJ)
 	ln -sf libcartoon.so.$(VERSION) $(BUILD)/libcartoon.so.$(SOMAJOR)
 	ln -sf libcartoon.so.$(SOMAJOR) $(BUILD)/libcartoon.so
 
-$(BUILD)/cartoonize: $(BUILD)/obj/examples/cartoonize.o $(STATIC_LIB)
+$(BUILD)/cartoonize: $(BUILD)/obj/examples/cartoonize.o $(BUILD)/obj/examples/cartoonize_args.o $(STATIC_LIB)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 $(BUILD)/cartoon-convert: $(BUILD)/obj/examples/cartoon_convert.o $(STATIC_LIB)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
@@ -76,7 +79,10 @@ $(BUILD)/cartoon-bench: $(BUILD)/obj/bench/cartoon_bench.o $(STATIC_LIB)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(TEST_LDFLAGS) $(PKG_LIBS)
+
+# The allocation-failure test routes the library's allocations through its own wrappers.
+$(BUILD)/tests/test_alloc_failure: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc
 
 $(BUILD)/libcartoon.pc: Makefile
 	@mkdir -p $(BUILD)
@@ -96,11 +102,17 @@ check-asan:
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" CARTOON_TEST_QUICK=1 test
 
+# The thread tests under ThreadSanitizer.
 check-tsan:
-	$(MAKE) BUILD=build-tsan CUDA=0 OPT=-O1 \
-	  EXTRA_CFLAGS="-fsanitize=thread" EXTRA_LDFLAGS="-fsanitize=thread" \
-	  $(BUILD)/../build-tsan/tests/test_threads
-	CARTOON_SHARED=$(SHARED_DIR) CARTOON_BUILD=build-tsan sh tests/run_tests.sh build-tsan/tests/test_threads
+	$(MAKE) BUILD=build-tsan CUDA=0 OPT=-O1 EXTRA_CFLAGS="-fsanitize=thread" \
+	  EXTRA_LDFLAGS="-fsanitize=thread" build-tsan/cartoon-convert build-tsan/tests/test_threads
+	CARTOON_SHARED=$(SHARED_DIR) CARTOON_BUILD=build-tsan CARTOON_TEST_QUICK=1 \
+	  sh tests/run_tests.sh build-tsan/tests/test_threads
+
+# libFuzzer targets (clang); FUZZ_SECONDS per target, see docs/robustness.md.
+FUZZ_SECONDS ?= 30
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 
 deps:
 	sh scripts/install-deps.sh

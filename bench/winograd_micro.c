@@ -4,7 +4,7 @@
  * Build: cc -O2 ... bench/winograd_micro.c lib/conv_winograd.c lib/conv_winograd_avx2.c
  *        (with -mavx2 -mfma -mf16c for that one) lib/cpu_features.c lib/threadpool.c
  *        lib/conv_naive.c lib/errors.c -lopenblas -lm
- * Usage: winograd_micro [threads (2)] [repeats (5)] */
+ * Usage: winograd_micro [threads (2)] [repeats (5)] [shape index: only that one, AVX2 only] */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,10 +16,14 @@
 #include "cpu_features.h"
 #include "threadpool.h"
 
+/* CPU time of the whole process: on a shared 2-core VM the wall clock mostly measures the
+ * neighbours, while CPU time / threads is what the kernel would take with the cores to
+ * itself (it does not see cache contention or an idle pool, so read both). */
+static int use_cpu_time;
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(use_cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -51,7 +55,12 @@ int main(int argc, char **argv)
     printf("threads %d, native isa %s\n", nth, ct_isa_name(ct_cpu_isa_native()));
     printf("%-22s %10s %10s %10s %10s %10s %10s\n", "shape", "F4 avx2", "F6 avx2", "F4 gen",
            "F6 gen", "im2col+sg", "sgemm only");
+    int only = argc > 3 ? atoi(argv[3]) : -1; /* one shape, Winograd AVX2 only: for profiling */
+    use_cpu_time = getenv("BENCH_CPU_TIME") != NULL; /* GFLOP/s from CPU time / threads */
+    double tdiv = use_cpu_time ? nth : 1;
+    printf("timing: %s\n", use_cpu_time ? "process CPU time / threads" : "wall clock");
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        if (only >= 0 && (int)si != only) continue;
         int h = shapes[si][0], w = shapes[si][1], cin = shapes[si][2], cout = shapes[si][3];
         size_t nin = (size_t)h * w * cin, nout = (size_t)h * w * cout;
         double flop = 2.0 * h * w * cin * cout * 9;
@@ -66,7 +75,7 @@ int main(int argc, char **argv)
         double gf[6];
         for (int v = 0; v < 4; v++) {
             int m = v % 2 ? 6 : 4, isa = v < 2 ? CT_ISA_AVX2 : CT_ISA_GENERIC;
-            if (isa > ct_cpu_isa_native()) { gf[v] = 0; continue; }
+            if (isa > ct_cpu_isa_native() || (only >= 0 && isa == CT_ISA_GENERIC)) { gf[v] = 0; continue; }
             ct_winograd *wg;
             ct_winograd_create_tile(wt, cin, cout, m, &wg);
             size_t sb = ct_winograd_scratch_bytes(wg, h, w, nth);
@@ -79,13 +88,13 @@ int main(int argc, char **argv)
                 t = now() - t;
                 if (t < best) best = t;
             }
-            gf[v] = flop / best * 1e-9;
+            gf[v] = flop / (best / tdiv) * 1e-9;
             free(scratch);
             ct_winograd_free(wg);
         }
         float *col = malloc(nin * 9 * 4);
         double best = 1e30, bestg = 1e30;
-        for (int r = 0; r <= reps; r++) {
+        for (int r = 0; r <= (only >= 0 ? -1 : reps); r++) {
             double t = now();
             im2col3(in, h, w, cin, col);
             double t1 = now();
@@ -95,8 +104,8 @@ int main(int argc, char **argv)
             if (r && t2 - t < best) best = t2 - t;
             if (r && t2 - t1 < bestg) bestg = t2 - t1;
         }
-        gf[4] = flop / best * 1e-9;
-        gf[5] = flop / bestg * 1e-9;
+        gf[4] = flop / (best / tdiv) * 1e-9;
+        gf[5] = flop / (bestg / tdiv) * 1e-9;
         char name[64];
         snprintf(name, sizeof name, "%dx%d %d->%d", h, w, cin, cout);
         printf("%-22s %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n", name, gf[0], gf[1], gf[2],

@@ -167,13 +167,17 @@ typedef struct cartoon_context cartoon_context;
 
 /*
  * Creates a context on a model. options NULL = defaults. The model must outlive the context.
+ *   err  optional buffer (may be NULL) receiving the detailed message on failure, e.g. why
+ *        CUDA is unavailable.
  * Cost: small; buffers are allocated on the first run. Thread-safe with respect to other
  * contexts on the same model.
- * Errors: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE (CUDA asked for and not available).
+ * Errors: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE (CUDA asked for and not available),
+ *         UNSUPPORTED (a precision the device lacks, e.g. fp16 on the CPU).
  */
 CARTOON_API cartoon_status cartoon_context_create(const cartoon_model *model,
                                                   const cartoon_context_options *options,
-                                                  cartoon_context **out);
+                                                  cartoon_context **out, char *err,
+                                                  size_t err_size);
 
 /* NULL is a no-op. Frees the arena and backend state. */
 CARTOON_API void cartoon_context_free(cartoon_context *ctx);

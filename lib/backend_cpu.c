@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
+#include "conv_direct.h"
 #include "conv_winograd.h"
 #include "cpu_features.h"
 #include "ops.h"
@@ -38,6 +39,7 @@ static size_t node_scratch(const cpu_backend *b, const cartoon_model *m, const c
     if (n->op == OP_CONV2D) {
         if (use_winograd(b, n))
             return ct_winograd_scratch_bytes(n->fast, src->h, src->w, ct_pool_size(b->cfg.pool));
+        if (n->direct && b->cfg.conv != CARTOON_CONV_IM2COL) return 0;
         ct_conv_shape s;
         ct_conv_shape_init(&s, src->h, src->w, n->cin, n->channels, n->kernel, n->stride);
         return ct_im2col_scratch_floats(&s, IM2COL_TILE_BYTES) * sizeof(float);
@@ -64,7 +66,10 @@ static cartoon_status cpu_reserve(ct_backend *be, const cartoon_model *m, const 
     if (need > b->scratch_cap) {
         free(b->scratch);
         b->scratch_cap = 0;
-        size_t rounded = (need + CT_ARENA_ALIGN - 1) / CT_ARENA_ALIGN * CT_ARENA_ALIGN;
+        size_t rounded;
+        if (!ct_add_size(need, CT_ARENA_ALIGN - 1, &rounded))
+            return ct_fail(e, CARTOON_E_LIMIT, "%zu bytes of scratch overflow", need);
+        rounded = rounded / CT_ARENA_ALIGN * CT_ARENA_ALIGN;
         b->scratch = aligned_alloc(CT_ARENA_ALIGN, rounded);
         if (!b->scratch) return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory for %zu bytes of scratch", need);
         b->scratch_cap = rounded;
@@ -113,6 +118,7 @@ static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_p
                           add ? add->alpha : 0.f};
         if (n->op == OP_DEPTHWISE_CONV2D) ct_depthwise_conv2d(&s, a, n->weight, &ep, out, pool);
         else if (use_winograd(b, n)) return ct_winograd_conv(n->fast, &s, a, &ep, out, b->scratch, pool, b->isa);
+        else if (n->direct && b->cfg.conv != CARTOON_CONV_IM2COL) return ct_direct_conv(n->direct, &s, a, &ep, out, pool, b->isa);
         else ct_conv2d_im2col(&s, a, n->weight, &ep, out, b->scratch, IM2COL_TILE_BYTES, pool);
         return CARTOON_OK;
     }

@@ -126,7 +126,10 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
     size_t in_px = (size_t)in->width * in->height, m_px = (size_t)mw * mh, o_px = (size_t)ow * oh;
     /* img: model input, model output; the input at its own size when resampling */
     int resample_in = mw != in->width || mh != in->height;
-    size_t need = 6 * m_px + (resample_in ? 3 * in_px : 0);
+    size_t need, in_need = 0;
+    if (!ct_mul_size(m_px, 6, &need) || (resample_in && !ct_mul_size(in_px, 3, &in_need)) ||
+        !ct_add_size(need, in_need, &need))
+        return ct_ctx_fail(ctx, CARTOON_E_LIMIT, "working buffers for %dx%d overflow", in->width, in->height);
     if ((st = ct_ctx_grow(ctx, &ctx->img, &ctx->img_cap, need))) return st;
     float *mx = ctx->img, *my = mx + 3 * m_px, *full = my + 3 * m_px;
     if (resample_in) {
@@ -147,7 +150,10 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
     }
     float *cart = my, *orig = mx, *tmp = NULL;
     if (ow != mw || oh != mh) { /* only when the input was resampled, so `full` holds it */
-        tmp = malloc(3 * o_px * sizeof *tmp);
+        size_t tmp_bytes;
+        if (!ct_mul_size(o_px, 3 * sizeof *tmp, &tmp_bytes))
+            return ct_ctx_fail(ctx, CARTOON_E_LIMIT, "a %dx%d result overflows", ow, oh);
+        tmp = malloc(tmp_bytes);
         if (!tmp) return ct_ctx_fail(ctx, CARTOON_E_OUT_OF_MEMORY, "no memory to resample the result");
         if ((st = ct_resample(my, mw, mh, 3, tmp, ow, oh))) {
             free(tmp);

@@ -46,27 +46,39 @@ static int online_cores(void)
     return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
-cartoon_status cartoon_context_create(const cartoon_model *m, const cartoon_context_options *opt,
-                                      cartoon_context **out)
+/* Copies the context's message to the caller's buffer, frees the context, returns st. */
+static cartoon_status create_failed(cartoon_context *ctx, cartoon_status st, char *err, size_t err_size)
 {
-    if (!out) return CARTOON_E_INVALID_ARGUMENT;
+    if (err && err_size) snprintf(err, err_size, "%s", ctx->err[0] ? ctx->err : cartoon_strerror(st));
+    cartoon_context_free(ctx);
+    return st;
+}
+
+cartoon_status cartoon_context_create(const cartoon_model *m, const cartoon_context_options *opt,
+                                      cartoon_context **out, char *err, size_t err_size)
+{
+    ct_err ce = {err, err_size};
+    if (err && err_size) err[0] = 0;
+    if (!out) return ct_fail(&ce, CARTOON_E_INVALID_ARGUMENT, "out is NULL");
     *out = NULL;
-    if (!m) return CARTOON_E_INVALID_ARGUMENT;
+    if (!m) return ct_fail(&ce, CARTOON_E_INVALID_ARGUMENT, "model is NULL");
     cartoon_context_options o;
     cartoon_context_options_default(&o);
     if (opt) o = *opt;
     if ((unsigned)o.device > CARTOON_DEVICE_CUDA || (unsigned)o.precision > CARTOON_PRECISION_FP16 ||
         (unsigned)o.conv > CARTOON_CONV_FAST || o.threads < 0 || o.threads > 1024)
-        return CARTOON_E_INVALID_ARGUMENT;
+        return ct_fail(&ce, CARTOON_E_INVALID_ARGUMENT,
+                       "options out of range (device %d, precision %d, conv %d, threads %d)",
+                       (int)o.device, (int)o.precision, (int)o.conv, o.threads);
     cartoon_context *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return CARTOON_E_OUT_OF_MEMORY;
+    if (!ctx) return ct_fail(&ce, CARTOON_E_OUT_OF_MEMORY, "no memory for a context");
     ctx->model = m;
     ctx->opt = o;
     if (!ctx->opt.max_pixels) ctx->opt.max_pixels = CARTOON_DEFAULT_MAX_PIXELS;
     ctx->plan.t = calloc((size_t)m->n_nodes, sizeof *ctx->plan.t);
     cartoon_status st = ctx->plan.t ? ct_pool_create(o.threads ? o.threads : online_cores(), &ctx->pool)
                                     : CARTOON_E_OUT_OF_MEMORY;
-    if (st) { cartoon_context_free(ctx); return st; }
+    if (st) return create_failed(ctx, st, err, err_size);
 
     ct_err e = {ctx->err, sizeof ctx->err};
     ct_backend_config cfg = {o.conv, o.precision, ctx->pool, o.device_memory_budget};
@@ -91,7 +103,7 @@ cartoon_status cartoon_context_create(const cartoon_model *m, const cartoon_cont
             ctx->device = CARTOON_DEVICE_CPU;
         }
     }
-    if (st) { cartoon_context_free(ctx); return st; }
+    if (st) return create_failed(ctx, st, err, err_size);
     ctx->err[0] = 0;
     *out = ctx;
     return CARTOON_OK;

@@ -1,76 +1,88 @@
 /* Guided filter (He, Sun, Tang), as the White-box model applies it to its generator output:
- * per channel, with box means over the (2r+1)^2 window clipped to the image. Box sums are
- * separable: a horizontal pass into a temporary plane, then a vertical pass that divides by
- * the in-image count. Five planes of scratch, one channel at a time. */
+ * per channel, with box means over the (2r+1)^2 window clipped to the image (the sum of the
+ * in-image values divided by their count). The box sums are separable, and the four passes
+ * are fused so each plane is read and written as few times as possible:
+ *   1. rows:    horizontal window sums of x, y, x*y, x*x            -> 4 planes
+ *   2. columns: vertical sums, divided by the counts, give the means; A = cov / (var + eps)
+ *               and b = my - A mx                                   -> 2 planes
+ *   3. rows:    horizontal sums of A and b                          -> 2 planes
+ *   4. columns: vertical sums, divided by the counts: out = mean(A) x + mean(b)
+ * Six planes of scratch, one channel at a time; every pass is split over rows. */
 #include "ops.h"
 
-size_t ct_guided_filter_scratch_floats(int h, int w) { return 5 * (size_t)h * w; }
+size_t ct_guided_filter_scratch_floats(int h, int w) { return 6 * (size_t)h * w; }
 
 typedef struct {
-    const float *src;  /* element (y, x) at src[(y * w + x) * stride] */
-    int stride;
-    const float *src2; /* if not NULL, the box is of src * src2 (same stride) */
-    float *tmp, *dst;  /* h x w planes */
-    int h, w, r;
-} box_job;
-
-static void box_h(void *arg, int y, int tid)
-{
-    const box_job *j = arg;
-    const float *s = j->src + (size_t)y * j->w * j->stride;
-    const float *s2 = j->src2 ? j->src2 + (size_t)y * j->w * j->stride : NULL;
-    float *t = j->tmp + (size_t)y * j->w;
-    for (int x = 0; x < j->w; x++) {
-        int lo = x - j->r < 0 ? 0 : x - j->r, hi = x + j->r >= j->w ? j->w - 1 : x + j->r;
-        float acc = 0.f;
-        for (int k = lo; k <= hi; k++) {
-            float v = s[(size_t)k * j->stride];
-            acc += s2 ? v * s2[(size_t)k * j->stride] : v;
-        }
-        t[x] = acc;
-    }
-}
-
-static void box_v(void *arg, int y, int tid)
-{
-    const box_job *j = arg;
-    int lo = y - j->r < 0 ? 0 : y - j->r, hi = y + j->r >= j->h ? j->h - 1 : y + j->r;
-    float *d = j->dst + (size_t)y * j->w;
-    for (int x = 0; x < j->w; x++) {
-        int xl = x - j->r < 0 ? 0 : x - j->r, xh = x + j->r >= j->w ? j->w - 1 : x + j->r;
-        float acc = 0.f;
-        for (int k = lo; k <= hi; k++) acc += j->tmp[(size_t)k * j->w + x];
-        d[x] = acc / (float)((hi - lo + 1) * (xh - xl + 1));
-    }
-}
-
-/* dst = box mean of src (or of src * src2); dst may alias src: the horizontal pass has read
- * every row before the vertical pass writes. */
-static void box_mean(const float *src, const float *src2, int stride, float *dst, float *tmp, int h,
-                     int w, int r, ct_pool *pool)
-{
-    box_job j = {src, stride, src2, tmp, dst, h, w, r};
-    ct_pool_run(pool, h, box_h, &j);
-    ct_pool_run(pool, h, box_v, &j);
-}
-
-typedef struct {
-    float *mx, *my, *mxy, *mxx;
-    size_t n;
+    const float *x, *y;    /* NHWC, c channels */
+    float *out;
+    float *hx, *hy, *hxy, *hxx, *A, *B; /* h x w planes */
+    int h, w, c, ch, r;
     float eps;
-} coef_job;
+} gf_job;
 
-/* A = cov / (var + eps) into mxy, b = my - A * mx into my. */
-static void coef_rows(void *arg, int i, int tid)
+static inline int lo_of(int i, int r) { return i - r < 0 ? 0 : i - r; }
+static inline int hi_of(int i, int r, int n) { return i + r >= n ? n - 1 : i + r; }
+
+static void pass1(void *arg, int yy, int tid)
 {
-    const coef_job *j = arg;
-    size_t lo = (size_t)i * 4096, hi = lo + 4096 < j->n ? lo + 4096 : j->n;
-    for (size_t k = lo; k < hi; k++) {
-        float cov = j->mxy[k] - j->mx[k] * j->my[k];
-        float var = j->mxx[k] - j->mx[k] * j->mx[k];
-        float A = cov / (var + j->eps);
-        j->mxy[k] = A;
-        j->my[k] = j->my[k] - A * j->mx[k];
+    const gf_job *j = arg;
+    int w = j->w, c = j->c;
+    const float *x = j->x + (size_t)yy * w * c + j->ch, *y = j->y + (size_t)yy * w * c + j->ch;
+    size_t o = (size_t)yy * w;
+    for (int i = 0; i < w; i++) {
+        float sx = 0, sy = 0, sxy = 0, sxx = 0;
+        for (int k = lo_of(i, j->r), e = hi_of(i, j->r, w); k <= e; k++) {
+            float a = x[(size_t)k * c], b = y[(size_t)k * c];
+            sx += a; sy += b; sxy += a * b; sxx += a * a;
+        }
+        j->hx[o + i] = sx; j->hy[o + i] = sy; j->hxy[o + i] = sxy; j->hxx[o + i] = sxx;
+    }
+}
+
+static void pass2(void *arg, int yy, int tid)
+{
+    const gf_job *j = arg;
+    int w = j->w, y0 = lo_of(yy, j->r), y1 = hi_of(yy, j->r, j->h);
+    size_t o = (size_t)yy * w;
+    for (int i = 0; i < w; i++) {
+        float sx = 0, sy = 0, sxy = 0, sxx = 0;
+        for (int k = y0; k <= y1; k++) {
+            size_t q = (size_t)k * w + i;
+            sx += j->hx[q]; sy += j->hy[q]; sxy += j->hxy[q]; sxx += j->hxx[q];
+        }
+        float n = (float)((y1 - y0 + 1) * (hi_of(i, j->r, w) - lo_of(i, j->r) + 1));
+        float mx = sx / n, my = sy / n;
+        float cov = sxy / n - mx * my, var = sxx / n - mx * mx;
+        float a = cov / (var + j->eps);
+        j->A[o + i] = a;
+        j->B[o + i] = my - a * mx;
+    }
+}
+
+static void pass3(void *arg, int yy, int tid)
+{
+    const gf_job *j = arg;
+    int w = j->w;
+    size_t o = (size_t)yy * w;
+    for (int i = 0; i < w; i++) {
+        float sa = 0, sb = 0;
+        for (int k = lo_of(i, j->r), e = hi_of(i, j->r, w); k <= e; k++) { sa += j->A[o + k]; sb += j->B[o + k]; }
+        j->hx[o + i] = sa;
+        j->hy[o + i] = sb;
+    }
+}
+
+static void pass4(void *arg, int yy, int tid)
+{
+    const gf_job *j = arg;
+    int w = j->w, c = j->c, y0 = lo_of(yy, j->r), y1 = hi_of(yy, j->r, j->h);
+    const float *x = j->x + (size_t)yy * w * c + j->ch;
+    float *out = j->out + (size_t)yy * w * c + j->ch;
+    for (int i = 0; i < w; i++) {
+        float sa = 0, sb = 0;
+        for (int k = y0; k <= y1; k++) { sa += j->hx[(size_t)k * w + i]; sb += j->hy[(size_t)k * w + i]; }
+        float n = (float)((y1 - y0 + 1) * (hi_of(i, j->r, w) - lo_of(i, j->r) + 1));
+        out[(size_t)i * c] = sa / n * x[(size_t)i * c] + sb / n;
     }
 }
 
@@ -78,16 +90,12 @@ void ct_guided_filter(const float *x, const float *y, int h, int w, int c, int r
                       float *out, float *scratch, ct_pool *pool)
 {
     size_t n = (size_t)h * w;
-    float *mx = scratch, *my = mx + n, *mxy = my + n, *mxx = mxy + n, *tmp = mxx + n;
-    for (int ch = 0; ch < c; ch++) {
-        box_mean(x + ch, NULL, c, mx, tmp, h, w, r, pool);
-        box_mean(y + ch, NULL, c, my, tmp, h, w, r, pool);
-        box_mean(x + ch, y + ch, c, mxy, tmp, h, w, r, pool);
-        box_mean(x + ch, x + ch, c, mxx, tmp, h, w, r, pool);
-        coef_job cj = {mx, my, mxy, mxx, n, eps};
-        ct_pool_run(pool, (int)((n + 4095) / 4096), coef_rows, &cj);
-        box_mean(mxy, NULL, 1, mx, tmp, h, w, r, pool); /* mean A */
-        box_mean(my, NULL, 1, mxx, tmp, h, w, r, pool); /* mean b */
-        for (size_t k = 0; k < n; k++) out[k * c + ch] = mx[k] * x[k * c + ch] + mxx[k];
+    gf_job j = {x, y, out, scratch, scratch + n, scratch + 2 * n, scratch + 3 * n, scratch + 4 * n,
+                scratch + 5 * n, h, w, c, 0, r, eps};
+    for (j.ch = 0; j.ch < c; j.ch++) {
+        ct_pool_run(pool, h, pass1, &j);
+        ct_pool_run(pool, h, pass2, &j);
+        ct_pool_run(pool, h, pass3, &j);
+        ct_pool_run(pool, h, pass4, &j);
     }
 }

@@ -43,6 +43,7 @@ typedef struct ct_node {
                               depthwise: [k][k][c] */
     float *bias;           /* [channels]; zeros when the file has none */
     void *fast;            /* conv2d 3x3 stride 1: ct_winograd* prepared at load, or NULL */
+    void *direct;          /* other conv2d but 1x1 stride 1: ct_direct* prepared at load */
 
     /* upsample */
     int factor;

@@ -75,21 +75,34 @@ cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_c
     for (int a = 0; a < n; a++) {
         int i = order[a].idx;
         if (!t[i].bytes) continue;
-        size_t sz = (t[i].bytes + CT_ARENA_ALIGN - 1) / CT_ARENA_ALIGN * CT_ARENA_ALIGN;
+        size_t sz;
+        if (!ct_add_size(t[i].bytes, CT_ARENA_ALIGN - 1, &sz)) {
+            free(order);
+            return ct_fail(e, CARTOON_E_LIMIT, "node '%s': tensor size overflows", m->nodes[i].name);
+        }
+        sz = sz / CT_ARENA_ALIGN * CT_ARENA_ALIGN;
         size_t off = 0;
         for (int moved = 1; moved;) {
             moved = 0;
             for (int b = 0; b < a; b++) {
                 int j = order[b].idx;
                 if (!t[j].bytes || t[j].last < t[i].def || t[i].last < t[j].def) continue;
+                /* offsets and sizes were checked when placed: every end fits in size_t
+                 * with the alignment slack (checked below) */
                 if (off < t[j].offset + t[j].bytes && t[j].offset < off + sz) {
                     off = (t[j].offset + t[j].bytes + CT_ARENA_ALIGN - 1) / CT_ARENA_ALIGN * CT_ARENA_ALIGN;
                     moved = 1;
                 }
             }
         }
+        size_t end;
+        if (!ct_add_size(off, sz, &end) || !ct_add_size(end, CT_ARENA_ALIGN, &end)) {
+            free(order);
+            return ct_fail(e, CARTOON_E_LIMIT, "node '%s': arena size overflows", m->nodes[i].name);
+        }
+        end -= CT_ARENA_ALIGN;
         t[i].offset = off;
-        if (off + sz > p->arena_bytes) p->arena_bytes = off + sz;
+        if (end > p->arena_bytes) p->arena_bytes = end;
     }
     free(order);
     return CARTOON_OK;

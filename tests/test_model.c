@@ -165,7 +165,7 @@ static void test_small_unet(void)
             o.conv = (cartoon_conv_algo)algo;
             o.threads = 2;
             cartoon_context *ctx = NULL;
-            CHECK(cartoon_context_create(m, &o, &ctx) == CARTOON_OK);
+            CHECK(cartoon_context_create(m, &o, &ctx, NULL, 0) == CARTOON_OK);
             CHECK(cartoon_forward(ctx, x, h, w, got) == CARTOON_OK);
             double d = 0;
             for (int y = 0; y < h; y++)

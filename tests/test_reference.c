@@ -52,7 +52,7 @@ static void layers_with(cartoon_conv_algo algo)
     o.device = CARTOON_DEVICE_CPU;
     o.conv = algo;
     cartoon_context *ctx = NULL;
-    CHECK(cartoon_context_create(model, &o, &ctx) == CARTOON_OK);
+    CHECK(cartoon_context_create(model, &o, &ctx, NULL, 0) == CARTOON_OK);
     cartoon_model_info info;
     cartoon_model_get_info(model, &info);
     trace t = {.n_nodes = (int)info.nodes};
@@ -117,7 +117,7 @@ static void end_to_end(cartoon_conv_algo algo)
     o.device = CARTOON_DEVICE_CPU;
     o.conv = algo;
     cartoon_context *ctx = NULL;
-    CHECK(cartoon_context_create(model, &o, &ctx) == CARTOON_OK);
+    CHECK(cartoon_context_create(model, &o, &ctx, NULL, 0) == CARTOON_OK);
     for (size_t i = 0; i < json_array_size(cases); i++) {
         json_t *c = json_array_get(cases, i);
         const char *name = json_string_value(json_object_get(c, "name"));
@@ -158,7 +158,7 @@ static void test_api_u8(void)
 {
     const char *names[] = {"astronaut_512x512", "chelsea_300x451_odd", "astronaut_64x96_crop"};
     cartoon_context *ctx = NULL;
-    CHECK(cartoon_context_create(model, NULL, &ctx) == CARTOON_OK);
+    CHECK(cartoon_context_create(model, NULL, &ctx, NULL, 0) == CARTOON_OK);
     for (int i = 0; i < 3; i++) {
         char rel[256], err[256];
         cartoon_image im, refpng;

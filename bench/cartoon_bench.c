@@ -1,0 +1,763 @@
+/* cartoon-bench: layer-by-layer and end-to-end timings of the libcartoon engine.
+ *
+ * For each size N it runs cartoon_forward() on a deterministic N x N input (uniform random in
+ * [-1, 1], or --image resized to N x N), W warm-up runs then R timed runs:
+ *   - R runs with an observer set: per-layer wall time (median over the runs), GFLOP/s, the
+ *     share of the machine's sgemm peak (measured once at start with cblas_sgemm) and of the
+ *     total;
+ *   - R runs without the observer (the observer makes the backend sync after every node):
+ *     end-to-end median / min / max;
+ *   - R runs of the whole file path: cartoon_image_read() of an N x N PNG, unet_cartoonize(),
+ *     cartoon_image_write() of a PNG (files in /tmp, removed at exit);
+ *   - memory: the context's engine memory (cartoon_context_arena_bytes: arena + scratch) and
+ *     the process peak RSS (getrusage ru_maxrss, cumulative over the sizes run so far).
+ * --json prints one JSON object per size per line on stdout (progress goes to stderr).
+ * See docs/performance.md. */
+#include <cblas.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cartoon.h"
+#include "cartoon_io.h"
+
+#define MAX_SIZES 32
+#define MAX_LAYERS 1024
+
+/* ------------------------------------------------------------------ options */
+
+typedef struct bench_opts {
+    const char *model;
+    const char *image;
+    int sizes[MAX_SIZES];
+    int n_sizes;
+    int threads; /* 0 = online cores */
+    int reps, warmup;
+    cartoon_device device;
+    cartoon_conv_algo conv;
+    cartoon_precision precision;
+    int json;
+    int no_io;
+    int verbose;
+} bench_opts;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: cartoon-bench -m MODEL [options]\n"
+            "Times the libcartoon engine layer by layer and end to end (docs/performance.md).\n"
+            "  -m, --model PATH      model file (.safetensors from cartoon-convert)\n"
+            "  --size N [N ...]      square input sizes (default 512 768 1024 2048)\n"
+            "  --threads T           engine threads and OpenBLAS threads (default: online cores)\n"
+            "  --reps R              timed runs per measurement (default 5)\n"
+            "  --warmup W            untimed runs first (default 1)\n"
+            "  --device D            cpu | cuda | auto (default auto)\n"
+            "  --conv C              im2col | fast | auto (default auto)\n"
+            "  --precision P         fp32 | bf16 | fp16 (default fp32)\n"
+            "  --image PATH          use this picture, resized to N x N, instead of random input\n"
+            "  --no-io               skip the decode + cartoonize + encode measurement\n"
+            "  --json                one JSON object per size per line on stdout\n"
+            "  -v, --verbose         library decisions (device fallback...) on stderr\n"
+            "  -h, --help            this text\n"
+            "Exit status: 0 done, 1 a run failed, 2 usage error.\n");
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return 0;
+    *out = (int)v;
+    return 1;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "cartoon-bench: ");
+    fprintf(stderr, fmt, arg ? arg : "");
+    fprintf(stderr, "\n(try cartoon-bench --help)\n");
+    return 2;
+}
+
+/* Returns 0 on success, 2 on a usage error, -1 for --help. */
+static int parse_args(int argc, char **argv, bench_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->reps = 5;
+    o->warmup = 1;
+    o->device = CARTOON_DEVICE_AUTO;
+    o->conv = CARTOON_CONV_AUTO;
+    o->precision = CARTOON_PRECISION_FP32;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE() do { if (!val) return usage_error("%s needs a value", a); i++; } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            return -1;
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            NEED_VALUE();
+            o->model = val;
+        } else if (!strcmp(a, "--image")) {
+            NEED_VALUE();
+            o->image = val;
+        } else if (!strcmp(a, "--size") || !strcmp(a, "--sizes")) {
+            NEED_VALUE();
+            int n = 0;
+            for (; i < argc && argv[i][0] != '-'; i++) {
+                int v;
+                if (!parse_int(argv[i], 1, 1 << 16, &v)) return usage_error("bad size '%s'", argv[i]);
+                if (n == MAX_SIZES) return usage_error("too many sizes (at most 32)%s", NULL);
+                o->sizes[n++] = v;
+            }
+            i--;
+            if (!n) return usage_error("--size needs at least one size%s", NULL);
+            o->n_sizes = n;
+        } else if (!strcmp(a, "--threads")) {
+            NEED_VALUE();
+            if (!parse_int(val, 1, 1024, &o->threads)) return usage_error("bad thread count '%s'", val);
+        } else if (!strcmp(a, "--reps")) {
+            NEED_VALUE();
+            if (!parse_int(val, 1, 100000, &o->reps)) return usage_error("bad --reps '%s'", val);
+        } else if (!strcmp(a, "--warmup")) {
+            NEED_VALUE();
+            if (!parse_int(val, 0, 100000, &o->warmup)) return usage_error("bad --warmup '%s'", val);
+        } else if (!strcmp(a, "--device")) {
+            NEED_VALUE();
+            if (!strcmp(val, "cpu")) o->device = CARTOON_DEVICE_CPU;
+            else if (!strcmp(val, "cuda")) o->device = CARTOON_DEVICE_CUDA;
+            else if (!strcmp(val, "auto")) o->device = CARTOON_DEVICE_AUTO;
+            else return usage_error("unknown device '%s' (cpu, cuda, auto)", val);
+        } else if (!strcmp(a, "--conv")) {
+            NEED_VALUE();
+            if (!strcmp(val, "im2col")) o->conv = CARTOON_CONV_IM2COL;
+            else if (!strcmp(val, "fast")) o->conv = CARTOON_CONV_FAST;
+            else if (!strcmp(val, "auto")) o->conv = CARTOON_CONV_AUTO;
+            else return usage_error("unknown conv '%s' (im2col, fast, auto)", val);
+        } else if (!strcmp(a, "--precision")) {
+            NEED_VALUE();
+            if (!strcmp(val, "fp32")) o->precision = CARTOON_PRECISION_FP32;
+            else if (!strcmp(val, "bf16")) o->precision = CARTOON_PRECISION_BF16;
+            else if (!strcmp(val, "fp16")) o->precision = CARTOON_PRECISION_FP16;
+            else return usage_error("unknown precision '%s' (fp32, bf16, fp16)", val);
+        } else if (!strcmp(a, "--json")) {
+            o->json = 1;
+        } else if (!strcmp(a, "--no-io")) {
+            o->no_io = 1;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            o->verbose = 1;
+        } else {
+            return usage_error("unknown argument '%s'", a);
+        }
+#undef NEED_VALUE
+    }
+    if (!o->model) return usage_error("a model is required (-m MODEL)%s", NULL);
+    if (!o->n_sizes) {
+        static const int def[] = {512, 768, 1024, 2048};
+        o->n_sizes = 4;
+        memcpy(o->sizes, def, sizeof def);
+    }
+    return 0;
+}
+
+static const char *device_name(cartoon_device d)
+{
+    return d == CARTOON_DEVICE_CUDA ? "cuda" : d == CARTOON_DEVICE_CPU ? "cpu" : "auto";
+}
+static const char *conv_name(cartoon_conv_algo c)
+{
+    return c == CARTOON_CONV_IM2COL ? "im2col" : c == CARTOON_CONV_FAST ? "fast" : "auto";
+}
+static const char *precision_name(cartoon_precision p)
+{
+    return p == CARTOON_PRECISION_BF16 ? "bf16" : p == CARTOON_PRECISION_FP16 ? "fp16" : "fp32";
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median of n values (sorts a copy into tmp). */
+static double median(const double *v, int n, double *tmp)
+{
+    if (n <= 0) return 0;
+    memcpy(tmp, v, (size_t)n * sizeof *v);
+    qsort(tmp, (size_t)n, sizeof *tmp, cmp_double);
+    return n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]);
+}
+
+static double min_of(const double *v, int n)
+{
+    double m = v[0];
+    for (int i = 1; i < n; i++) if (v[i] < m) m = v[i];
+    return m;
+}
+static double max_of(const double *v, int n)
+{
+    double m = v[0];
+    for (int i = 1; i < n; i++) if (v[i] > m) m = v[i];
+    return m;
+}
+
+static uint64_t rss_peak_bytes(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru)) return 0;
+    return (uint64_t)ru.ru_maxrss * 1024u; /* Linux: kilobytes */
+}
+
+static double round3(double v) { return round(v * 1000.0) / 1000.0; }
+
+/* Deterministic xorshift64* generator: the same input on every run and machine. */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static double rng_uniform(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (double)((rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+/* Bilinear resample (half-pixel centres) of an RGB/RGBA 8-bit image to n x n RGB. */
+static void resize_rgb8(const cartoon_image *src, int n, uint8_t *dst)
+{
+    int ps = cartoon_pixel_size(src->format);
+    for (int y = 0; y < n; y++) {
+        double sy = (y + 0.5) * src->height / n - 0.5;
+        if (sy < 0) sy = 0;
+        int y0 = (int)sy, y1 = y0 + 1 < src->height ? y0 + 1 : y0;
+        double fy = sy - y0;
+        for (int x = 0; x < n; x++) {
+            double sx = (x + 0.5) * src->width / n - 0.5;
+            if (sx < 0) sx = 0;
+            int x0 = (int)sx, x1 = x0 + 1 < src->width ? x0 + 1 : x0;
+            double fx = sx - x0;
+            const uint8_t *r0 = src->data + (size_t)y0 * src->stride, *r1 = src->data + (size_t)y1 * src->stride;
+            for (int c = 0; c < 3; c++) {
+                double v = (1 - fy) * ((1 - fx) * r0[x0 * ps + c] + fx * r0[x1 * ps + c]) +
+                           fy * ((1 - fx) * r1[x0 * ps + c] + fx * r1[x1 * ps + c]);
+                dst[((size_t)y * n + x) * 3 + c] = (uint8_t)(v + 0.5);
+            }
+        }
+    }
+}
+
+/* A smooth, photo-like synthetic RGB picture (gradients, discs, mild noise) for the file
+ * path: pure noise would make PNG decode/encode unrepresentatively slow. */
+static void synth_picture(int n, uint8_t *rgb)
+{
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) {
+            double u = (double)x / n, v = (double)y / n;
+            double d1 = hypot(u - 0.5, v - 0.42), d2 = hypot(u - 0.25, v - 0.75);
+            double r = 200 * u + 30 * (d1 < 0.22), g = 180 * v + 40 * (d2 < 0.12);
+            double b = 120 + 100 * sin(6.283 * (u + v)) * (d1 >= 0.22);
+            double noise = 6 * (rng_uniform() - 0.5);
+            double px[3] = {r + noise, g + noise, b + noise};
+            for (int c = 0; c < 3; c++)
+                rgb[((size_t)y * n + x) * 3 + c] = (uint8_t)(px[c] < 0 ? 0 : px[c] > 255 ? 255 : px[c]);
+        }
+}
+
+/* ------------------------------------------------------------------ sgemm peak */
+
+/* Best GFLOP/s of cblas_sgemm over a few shapes: a square 2048^3 and the model's dominant
+ * im2col shape (a 1/4-resolution 128-channel 3x3 conv at 1024: M = 65536, N = 128, K = 1152). */
+static double sgemm_peak(int verbose_table)
+{
+    static const int shapes[][3] = {{2048, 2048, 2048}, {65536, 128, 1152}};
+    double best = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        float *A = malloc((size_t)M * K * sizeof *A), *B = malloc((size_t)K * N * sizeof *B),
+              *C = malloc((size_t)M * N * sizeof *C);
+        if (!A || !B || !C) { free(A); free(B); free(C); continue; }
+        for (size_t i = 0; i < (size_t)M * K; i++) A[i] = (float)(rng_uniform() - 0.5);
+        for (size_t i = 0; i < (size_t)K * N; i++) B[i] = (float)(rng_uniform() - 0.5);
+        double flops = 2.0 * M * N * K, shape_best = 0;
+        for (int r = 0; r < 4; r++) { /* the first is a warm-up in effect: best of 4 */
+            double t0 = now_ms();
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
+            double g = flops / ((now_ms() - t0) * 1e6);
+            if (g > shape_best) shape_best = g;
+        }
+        if (verbose_table)
+            fprintf(verbose_table == 2 ? stderr : stdout, "  sgemm %dx%dx%d: %.1f GFLOP/s\n", M, N, K,
+                    shape_best);
+        if (shape_best > best) best = shape_best;
+        free(A); free(B); free(C);
+    }
+    return best;
+}
+
+/* Runs sgemm_peak() in a child process, so that its matrices (300 MB) do not count in this
+ * process's peak RSS, which the benchmark reports. Falls back to running it here. */
+static double sgemm_peak_isolated(int verbose_table, int threads)
+{
+    int fd[2];
+    fflush(stdout);
+    fflush(stderr);
+    if (pipe(fd)) return sgemm_peak(verbose_table);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return sgemm_peak(verbose_table);
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        openblas_set_num_threads(threads);
+        double g = sgemm_peak(verbose_table);
+        fflush(stdout);
+        fflush(stderr);
+        ssize_t w = write(fd[1], &g, sizeof g);
+        _exit(w == (ssize_t)sizeof g ? 0 : 1);
+    }
+    close(fd[1]);
+    double g = 0;
+    ssize_t got = 0;
+    for (;;) {
+        got = read(fd[0], &g, sizeof g);
+        if (got >= 0 || errno != EINTR) break;
+    }
+    close(fd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return got == (ssize_t)sizeof g ? g : 0;
+}
+
+/* ------------------------------------------------------------------ observer */
+
+typedef struct layer_rec {
+    char name[64];
+    char op[24];
+    int in_h, in_w, in_c, out_h, out_w, out_c, kernel, stride;
+    double flops;
+    int fused; /* ran with the previous node (reported 0 ms) */
+    double *ms; /* one per timed run */
+} layer_rec;
+
+typedef struct obs_state {
+    layer_rec *layers;
+    int n_layers;
+    int run;    /* index of the current timed run */
+    int reps;
+    int seen;   /* nodes reported in the current run */
+    int error;
+} obs_state;
+
+static void observer(void *user, const cartoon_layer_info *info)
+{
+    obs_state *s = user;
+    int i = s->seen++;
+    if (i >= MAX_LAYERS) { s->error = 1; return; }
+    if (s->run == 0) {
+        if (i >= s->n_layers) {
+            layer_rec *l = &s->layers[i];
+            memset(l, 0, sizeof *l);
+            snprintf(l->name, sizeof l->name, "%s", info->name ? info->name : "?");
+            snprintf(l->op, sizeof l->op, "%s", info->op ? info->op : "?");
+            l->in_h = info->in_h; l->in_w = info->in_w; l->in_c = info->in_c;
+            l->out_h = info->out_h; l->out_w = info->out_w; l->out_c = info->out_c;
+            l->kernel = info->kernel; l->stride = info->stride;
+            l->flops = info->flops;
+            l->fused = info->ms == 0 && strcmp(l->op, "input") != 0;
+            l->ms = calloc((size_t)s->reps, sizeof *l->ms);
+            if (!l->ms) { s->error = 1; return; }
+            s->n_layers = i + 1;
+        }
+    } else if (i >= s->n_layers) {
+        s->error = 1; /* the graph changed between runs: should not happen */
+        return;
+    }
+    s->layers[i].ms[s->run] = info->ms;
+}
+
+static void free_layers(obs_state *s)
+{
+    for (int i = 0; i < s->n_layers; i++) free(s->layers[i].ms);
+    s->n_layers = 0;
+}
+
+/* ------------------------------------------------------------------ one size */
+
+typedef struct size_result {
+    int size;
+    double total_ms, min_ms, max_ms;     /* cartoon_forward, no observer */
+    double observed_ms;                  /* median wall time of the observed runs */
+    double layer_sum_ms;                 /* median over runs of the sum of per-layer ms */
+    double e2e_io_ms;                    /* read + cartoonize + write; < 0 if skipped */
+    uint64_t arena_bytes, rss_bytes;
+    double *layer_ms, *layer_gflops;     /* per layer: median ms, GFLOP/s (fused flops added) */
+} size_result;
+
+static int fail_ctx(const char *what, cartoon_status st, const cartoon_context *ctx)
+{
+    const char *detail = ctx ? cartoon_context_last_error(ctx) : "";
+    fprintf(stderr, "cartoon-bench: %s: %s (%s)%s%s\n", what, cartoon_strerror(st), cartoon_status_name(st),
+            detail[0] ? ": " : "", detail);
+    return 1;
+}
+
+/* Model-space BGR input for size n: random in [-1, 1], or the picture resized. */
+static float *make_input(const cartoon_image *pic, int n)
+{
+    size_t count = (size_t)n * n * 3;
+    float *x = malloc(count * sizeof *x);
+    if (!x) return NULL;
+    if (pic) {
+        uint8_t *rgb = malloc(count);
+        if (!rgb) { free(x); return NULL; }
+        resize_rgb8(pic, n, rgb);
+        for (size_t p = 0; p < (size_t)n * n; p++)
+            for (int c = 0; c < 3; c++) /* RGB -> BGR, v / 127.5 - 1 */
+                x[p * 3 + c] = rgb[p * 3 + 2 - c] / 127.5f - 1.0f;
+        free(rgb);
+    } else {
+        rng_state = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+        for (size_t i = 0; i < count; i++) x[i] = (float)(rng_uniform() * 2.0 - 1.0);
+    }
+    return x;
+}
+
+/* Writes the N x N PNG the file-path measurement reads. */
+static int make_png(const char *path, const cartoon_image *pic, int n)
+{
+    cartoon_image img = {malloc((size_t)n * n * 3), n, n, (size_t)n * 3, CARTOON_PIXEL_RGB};
+    if (!img.data) { fprintf(stderr, "cartoon-bench: out of memory\n"); return 1; }
+    if (pic) resize_rgb8(pic, n, img.data);
+    else synth_picture(n, img.data);
+    char err[256] = "";
+    cartoon_status st = cartoon_image_write(path, &img, CARTOON_FILE_PNG, NULL, err, sizeof err);
+    free(img.data);
+    if (st) {
+        fprintf(stderr, "cartoon-bench: writing %s: %s: %s\n", path, cartoon_strerror(st), err);
+        return 1;
+    }
+    return 0;
+}
+
+static int time_file_path(cartoon_context *ctx, const char *in_path, const char *out_path, double *ms)
+{
+    char err[256] = "";
+    double t0 = now_ms();
+    cartoon_image in;
+    cartoon_status st = cartoon_image_read(in_path, 0, &in, err, sizeof err);
+    if (st) {
+        fprintf(stderr, "cartoon-bench: reading %s: %s: %s\n", in_path, cartoon_strerror(st), err);
+        return 1;
+    }
+    int ow, oh;
+    st = cartoon_output_size(NULL, in.width, in.height, &ow, &oh);
+    if (st) { cartoon_image_free(&in); return fail_ctx("cartoon_output_size", st, NULL); }
+    cartoon_image out = {malloc((size_t)ow * oh * 3), ow, oh, (size_t)ow * 3, CARTOON_PIXEL_RGB};
+    if (!out.data) { cartoon_image_free(&in); fprintf(stderr, "cartoon-bench: out of memory\n"); return 1; }
+    st = unet_cartoonize(ctx, &in, &out, NULL);
+    cartoon_image_free(&in);
+    if (st) { free(out.data); return fail_ctx("unet_cartoonize", st, ctx); }
+    st = cartoon_image_write(out_path, &out, CARTOON_FILE_PNG, NULL, err, sizeof err);
+    free(out.data);
+    if (st) {
+        fprintf(stderr, "cartoon-bench: writing %s: %s: %s\n", out_path, cartoon_strerror(st), err);
+        return 1;
+    }
+    *ms = now_ms() - t0;
+    return 0;
+}
+
+static int bench_size(const bench_opts *o, cartoon_context *ctx, const cartoon_image *pic, int n,
+                      obs_state *obs, size_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->size = n;
+    r->e2e_io_ms = -1;
+    int R = o->reps, rc = 1;
+    float *x = make_input(pic, n), *y = malloc((size_t)n * n * 3 * sizeof *y);
+    double *wall = calloc((size_t)R, sizeof *wall), *tmp = calloc((size_t)R, sizeof *tmp);
+    double *sums = calloc((size_t)R, sizeof *sums);
+    if (!x || !y || !wall || !tmp || !sums) { fprintf(stderr, "cartoon-bench: out of memory\n"); goto done; }
+    cartoon_status st;
+
+    for (int i = 0; i < o->warmup; i++)
+        if ((st = cartoon_forward(ctx, x, n, n, y))) { fail_ctx("cartoon_forward (warm-up)", st, ctx); goto done; }
+
+    /* Per-layer: runs with the observer. */
+    free_layers(obs);
+    obs->reps = R;
+    cartoon_context_set_observer(ctx, observer, obs, 0);
+    for (int run = 0; run < R; run++) {
+        obs->run = run;
+        obs->seen = 0;
+        double t0 = now_ms();
+        st = cartoon_forward(ctx, x, n, n, y);
+        wall[run] = now_ms() - t0;
+        if (st) {
+            cartoon_context_set_observer(ctx, NULL, NULL, 0);
+            fail_ctx("cartoon_forward (observed)", st, ctx);
+            goto done;
+        }
+        if (obs->error) {
+            cartoon_context_set_observer(ctx, NULL, NULL, 0);
+            fprintf(stderr, "cartoon-bench: observer: inconsistent node reports\n");
+            goto done;
+        }
+    }
+    cartoon_context_set_observer(ctx, NULL, NULL, 0);
+    r->observed_ms = median(wall, R, tmp);
+    for (int run = 0; run < R; run++) {
+        sums[run] = 0;
+        for (int l = 0; l < obs->n_layers; l++) sums[run] += obs->layers[l].ms[run];
+    }
+    r->layer_sum_ms = median(sums, R, tmp);
+    r->layer_ms = calloc((size_t)obs->n_layers + 1, sizeof *r->layer_ms);
+    r->layer_gflops = calloc((size_t)obs->n_layers + 1, sizeof *r->layer_gflops);
+    if (!r->layer_ms || !r->layer_gflops) { fprintf(stderr, "cartoon-bench: out of memory\n"); goto done; }
+    for (int l = 0; l < obs->n_layers; l++) r->layer_ms[l] = median(obs->layers[l].ms, R, tmp);
+    for (int l = 0; l < obs->n_layers; l++) {
+        double fl = obs->layers[l].flops;
+        for (int k = l + 1; k < obs->n_layers && obs->layers[k].fused; k++) fl += obs->layers[k].flops;
+        r->layer_gflops[l] = r->layer_ms[l] > 0 ? fl / (r->layer_ms[l] * 1e6) : 0;
+    }
+
+    /* End to end: no observer. */
+    for (int run = 0; run < R; run++) {
+        double t0 = now_ms();
+        st = cartoon_forward(ctx, x, n, n, y);
+        wall[run] = now_ms() - t0;
+        if (st) { fail_ctx("cartoon_forward", st, ctx); goto done; }
+    }
+    r->total_ms = median(wall, R, tmp);
+    r->min_ms = min_of(wall, R);
+    r->max_ms = max_of(wall, R);
+    r->arena_bytes = cartoon_context_arena_bytes(ctx);
+
+    /* Whole file path. */
+    if (!o->no_io) {
+        char in_path[128], out_path[128];
+        snprintf(in_path, sizeof in_path, "/tmp/cartoon-bench-%ld-%d.png", (long)getpid(), n);
+        snprintf(out_path, sizeof out_path, "/tmp/cartoon-bench-%ld-%d.out.png", (long)getpid(), n);
+        int bad = make_png(in_path, pic, n);
+        double ms = 0;
+        if (!bad) bad = time_file_path(ctx, in_path, out_path, &ms); /* warm-up (plans the size) */
+        for (int run = 0; run < R && !bad; run++) {
+            bad = time_file_path(ctx, in_path, out_path, &ms);
+            wall[run] = ms;
+        }
+        unlink(in_path);
+        unlink(out_path);
+        if (bad) goto done;
+        r->e2e_io_ms = median(wall, R, tmp);
+    }
+    r->rss_bytes = rss_peak_bytes();
+    rc = 0;
+done:
+    free(x); free(y); free(wall); free(tmp); free(sums);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ output */
+
+static void print_table(const bench_opts *o, const obs_state *obs, const size_result *r, double peak)
+{
+    printf("\n== %d x %d  (%d timed runs after %d warm-up; per-layer times with the observer) ==\n", r->size,
+           r->size, o->reps, o->warmup);
+    printf("%3s  %-22s %-16s %-32s %5s %10s %9s %6s %7s\n", "#", "layer", "op", "input -> output (h,w,c)",
+           "k/s", "ms", "GFLOP/s", "%peak", "%total");
+    double total_flops = 0;
+    for (int l = 0; l < obs->n_layers; l++) {
+        const layer_rec *L = &obs->layers[l];
+        total_flops += L->flops;
+        char shapes[64], ks[16], ms[16], gf[16], pk[16], pt[16];
+        snprintf(shapes, sizeof shapes, "%dx%dx%d -> %dx%dx%d", L->in_h, L->in_w, L->in_c, L->out_h, L->out_w,
+                 L->out_c);
+        if (L->kernel) snprintf(ks, sizeof ks, "%d/%d", L->kernel, L->stride);
+        else snprintf(ks, sizeof ks, "-");
+        if (L->fused) {
+            snprintf(ms, sizeof ms, "(fused)");
+            gf[0] = pk[0] = pt[0] = 0;
+        } else if (!strcmp(L->op, "input")) {
+            snprintf(ms, sizeof ms, "-");
+            gf[0] = pk[0] = pt[0] = 0;
+        } else {
+            snprintf(ms, sizeof ms, "%.2f", r->layer_ms[l]);
+            if (L->kernel) { /* GFLOP/s only where the FLOPs are the work: convolutions */
+                snprintf(gf, sizeof gf, "%.1f", r->layer_gflops[l]);
+                if (peak > 0) snprintf(pk, sizeof pk, "%.0f%%", 100.0 * r->layer_gflops[l] / peak);
+                else pk[0] = 0;
+            } else {
+                gf[0] = pk[0] = 0;
+            }
+            snprintf(pt, sizeof pt, "%.1f%%", r->layer_sum_ms > 0 ? 100.0 * r->layer_ms[l] / r->layer_sum_ms : 0);
+        }
+        printf("%3d  %-22.22s %-16.16s %-32s %5s %10s %9s %6s %7s\n", l, L->name, L->op, shapes, ks, ms, gf, pk,
+               pt);
+    }
+    double sum_gf = r->layer_sum_ms > 0 ? total_flops / (r->layer_sum_ms * 1e6) : 0;
+    printf("     %-22s %-16s %-32s %5s %10.2f %9.1f %6s %7s\n", "sum of layers", "", "", "", r->layer_sum_ms,
+           sum_gf, "", "100%");
+    printf("\n  model FLOPs (multiply-add = 2):    %.1f GFLOP\n", total_flops / 1e9);
+    printf("  observed run wall time (median):    %.2f ms   (sum of layers / observed wall = %.3f)\n",
+           r->observed_ms, r->observed_ms > 0 ? r->layer_sum_ms / r->observed_ms : 0);
+    printf("  end to end, cartoon_forward, no observer:  median %.2f ms  min %.2f  max %.2f  (%.1f GFLOP/s)\n",
+           r->total_ms, r->min_ms, r->max_ms, r->total_ms > 0 ? total_flops / (r->total_ms * 1e6) : 0);
+    double ratio = r->total_ms > 0 ? r->layer_sum_ms / r->total_ms : 0;
+    printf("  check: sum of layers / end-to-end median = %.3f%s\n", ratio,
+           fabs(ratio - 1) <= 0.05 ? " (within 5%)" : " (NOT within 5%: noise, observer syncs or untimed work)");
+    if (r->e2e_io_ms >= 0)
+        printf("  end to end with files (PNG read + unet_cartoonize + PNG write), median: %.2f ms\n", r->e2e_io_ms);
+    printf("  engine memory (cartoon_context_arena_bytes: arena + scratch): %.1f MiB\n",
+           r->arena_bytes / 1048576.0);
+    printf("  process peak RSS so far (getrusage ru_maxrss):                %.1f MiB\n",
+           r->rss_bytes / 1048576.0);
+}
+
+static int print_json(const bench_opts *o, int threads, cartoon_device dev, const obs_state *obs,
+                      const size_result *r, double peak)
+{
+    json_t *j = json_object(), *layers = json_array();
+    if (!j || !layers) { json_decref(j); json_decref(layers); return 1; }
+    json_object_set_new(j, "size", json_integer(r->size));
+    json_object_set_new(j, "threads", json_integer(threads));
+    json_object_set_new(j, "device", json_string(device_name(dev)));
+    json_object_set_new(j, "conv", json_string(conv_name(o->conv)));
+    json_object_set_new(j, "precision", json_string(precision_name(o->precision)));
+    json_object_set_new(j, "reps", json_integer(o->reps));
+    json_object_set_new(j, "total_ms", json_real(round3(r->total_ms)));
+    json_object_set_new(j, "min_ms", json_real(round3(r->min_ms)));
+    json_object_set_new(j, "max_ms", json_real(round3(r->max_ms)));
+    json_object_set_new(j, "observed_ms", json_real(round3(r->observed_ms)));
+    json_object_set_new(j, "layer_sum_ms", json_real(round3(r->layer_sum_ms)));
+    json_object_set_new(j, "layer_sum_ratio", json_real(round3(r->total_ms > 0 ? r->layer_sum_ms / r->total_ms : 0)));
+    json_object_set_new(j, "e2e_io_ms", r->e2e_io_ms >= 0 ? json_real(round3(r->e2e_io_ms)) : json_null());
+    json_object_set_new(j, "peak_bytes", json_integer((json_int_t)r->arena_bytes));
+    json_object_set_new(j, "rss_peak_bytes", json_integer((json_int_t)r->rss_bytes));
+    json_object_set_new(j, "sgemm_peak_gflops", peak > 0 ? json_real(round3(peak)) : json_null());
+    for (int l = 0; l < obs->n_layers; l++) {
+        const layer_rec *L = &obs->layers[l];
+        json_t *e = json_pack("{s:s, s:s, s:[i,i,i], s:[i,i,i], s:i, s:i, s:o, s:f, s:f, s:b}", "name", L->name,
+                              "op", L->op, "in", L->in_h, L->in_w, L->in_c, "out", L->out_h, L->out_w, L->out_c,
+                              "k", L->kernel, "s", L->stride, "ms",
+                              L->fused ? json_real(0) : json_real(round3(r->layer_ms[l])), "gflops",
+                              round3(r->layer_gflops[l]), "flops", L->flops, "fused", L->fused);
+        if (!e) { json_decref(j); json_decref(layers); return 1; }
+        json_array_append_new(layers, e);
+    }
+    json_object_set_new(j, "layers", layers);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    json_decref(j);
+    if (!s) return 1;
+    printf("%s\n", s);
+    fflush(stdout);
+    free(s);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+    bench_opts o;
+    int pr = parse_args(argc, argv, &o);
+    if (pr < 0) { usage(stdout); return 0; }
+    if (pr) return pr;
+
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = o.threads ? o.threads : (online < 1 ? 1 : online > 1024 ? 1024 : (int)online);
+    openblas_set_num_threads(threads);
+
+    char err[512] = "";
+    cartoon_model *model = NULL;
+    cartoon_status st = cartoon_model_load(o.model, NULL, &model, err, sizeof err);
+    if (st) {
+        fprintf(stderr, "cartoon-bench: loading %s: %s (%s)%s%s\n", o.model, cartoon_strerror(st),
+                cartoon_status_name(st), err[0] ? ": " : "", err);
+        return 1;
+    }
+    cartoon_image pic = {0};
+    if (o.image) {
+        st = cartoon_image_read(o.image, 0, &pic, err, sizeof err);
+        if (st) {
+            fprintf(stderr, "cartoon-bench: reading %s: %s: %s\n", o.image, cartoon_strerror(st), err);
+            cartoon_model_free(model);
+            return 1;
+        }
+    }
+    cartoon_context_options copt;
+    cartoon_context_options_default(&copt);
+    copt.device = o.device;
+    copt.conv = o.conv;
+    copt.precision = o.precision;
+    copt.threads = threads;
+    copt.verbose = o.verbose;
+    cartoon_context *ctx = NULL;
+    st = cartoon_context_create(model, &copt, &ctx, NULL, 0);
+    if (st) {
+        fail_ctx("creating the context", st, ctx);
+        if (st == CARTOON_E_DEVICE)
+            fprintf(stderr, "cartoon-bench: --device %s: this build has no CUDA backend or no usable GPU was found\n",
+                    device_name(o.device));
+        cartoon_image_free(&pic);
+        cartoon_model_free(model);
+        return 1;
+    }
+    cartoon_device dev = cartoon_context_device(ctx);
+
+    FILE *info = o.json ? stderr : stdout;
+    fprintf(info, "cartoon-bench: libcartoon %s, model %s\n", cartoon_version_string(), o.model);
+    fprintf(info, "  device %s, conv %s, precision %s, threads %d (engine and OpenBLAS), reps %d, warm-up %d\n",
+            device_name(dev), conv_name(o.conv), precision_name(o.precision), threads, o.reps, o.warmup);
+    fprintf(info, "  input: %s\n", o.image ? o.image : "synthetic, uniform random in [-1, 1]");
+    fprintf(info, "measuring the sgemm peak (cblas_sgemm, best of 4, %d threads):\n", threads);
+    double peak = sgemm_peak_isolated(o.json ? 2 : 1, threads);
+    if (peak > 0) fprintf(info, "  sgemm peak: %.1f GFLOP/s\n", peak);
+    else fprintf(info, "  sgemm peak: could not be measured (%%peak left blank)\n");
+
+    obs_state obs = {0};
+    obs.layers = calloc(MAX_LAYERS, sizeof *obs.layers);
+    int rc = obs.layers ? 0 : 1;
+    for (int s = 0; s < o.n_sizes && !rc; s++) {
+        size_result r;
+        if (o.json) fprintf(stderr, "cartoon-bench: size %d...\n", o.sizes[s]);
+        rc = bench_size(&o, ctx, o.image ? &pic : NULL, o.sizes[s], &obs, &r);
+        if (!rc) {
+            if (o.json) {
+                rc = print_json(&o, threads, dev, &obs, &r, peak);
+                if (rc) fprintf(stderr, "cartoon-bench: could not format JSON\n");
+                double ratio = r.total_ms > 0 ? r.layer_sum_ms / r.total_ms : 0;
+                fprintf(stderr, "cartoon-bench: size %d: %.2f ms; sum of layers / end-to-end = %.3f\n",
+                        r.size, r.total_ms, ratio);
+            } else {
+                print_table(&o, &obs, &r, peak);
+                fflush(stdout);
+            }
+        }
+        free(r.layer_ms);
+        free(r.layer_gflops);
+    }
+    free_layers(&obs);
+    free(obs.layers);
+    cartoon_context_free(ctx);
+    cartoon_image_free(&pic);
+    cartoon_model_free(model);
+    return rc;
+}

@@ -1,0 +1,23 @@
+/* AVX2 + FMA instantiation of the direct-convolution kernels (conv_direct_impl.h). */
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+typedef __m256 vf;
+static inline float vhsum(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VSTORE(p, v) _mm256_storeu_ps((p), (v))
+#define VSET1(x) _mm256_set1_ps(x)
+#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VZERO _mm256_setzero_ps()
+#define VHSUM(v) vhsum(v)
+#define NAME(x) x##_avx2
+#include "conv_direct_impl.h"
+#else
+typedef int ct_conv_direct_avx2_empty;
+#endif

@@ -1,0 +1,196 @@
+/* The direct-convolution row kernels, written once over a vector type: conv_direct.c
+ * instantiates them with 8-float GCC vectors (portable), conv_direct_avx2.c with AVX2+FMA
+ * intrinsics. The including file defines vf, VLOAD, VSTORE, VSET1, VFMA, VZERO, VHSUM, NAME. */
+#include <string.h>
+#include "conv_direct.h"
+
+/* One output value's epilogue, exactly as ct_epilogue defines it. */
+static inline float NAME(epi)(const ct_epilogue *ep, float v, int c, const float *res)
+{
+    if (!ep) return v;
+    if (ep->bias) v += ep->bias[c];
+    v = ct_activate(v, ep->act, ep->alpha);
+    if (ep->residual) v = ct_activate(v + res[c], ep->post_act, ep->post_alpha);
+    return v;
+}
+
+/* Output channels in lanes: for pixel ox, channels [cb, cb + 16) (two vectors), kx over
+ * [kx0, kx1) only (the window clipped to the image). */
+static inline void NAME(px16)(const ct_direct *d, const ct_conv_shape *s, const float *in, int oy, int ox,
+                              int cb, vf *a0, vf *a1)
+{
+    int k = d->k, cin = d->cin, C8 = d->cout8;
+    int ix0 = ox * s->stride - s->pad_left;
+    int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = ix0 + k > s->w ? s->w - ix0 : k;
+    for (int ky = 0; ky < k; ky++) {
+        int iy = oy * s->stride + ky - s->pad_top;
+        if (iy < 0 || iy >= s->h) continue;
+        for (int kx = kx0; kx < kx1; kx++) {
+            const float *ip = in + ((size_t)iy * s->w + ix0 + kx) * cin;
+            const float *wp = d->w + ((size_t)(ky * k + kx) * cin) * C8 + cb;
+            for (int ci = 0; ci < cin; ci++, wp += C8) {
+                vf b = VSET1(ip[ci]);
+                *a0 = VFMA(b, VLOAD(wp), *a0);
+                if (a1) *a1 = VFMA(b, VLOAD(wp + 8), *a1);
+            }
+        }
+    }
+}
+
+static void NAME(store)(const ct_direct *d, const ct_conv_shape *s, const ct_epilogue *ep, float *out,
+                        int oy, int ox, int cb, int n, vf a0, vf a1)
+{
+    float tmp[16];
+    VSTORE(tmp, a0);
+    VSTORE(tmp + 8, a1);
+    size_t o = ((size_t)oy * s->ow + ox) * s->cout;
+    const float *res = ep && ep->residual ? ep->residual + o : NULL;
+    for (int j = 0; j < n; j++) out[o + cb + j] = NAME(epi)(ep, tmp[j], cb + j, res);
+}
+
+static void NAME(row_cout)(const ct_direct_job *j, int oy)
+{
+    const ct_direct *d = j->d;
+    const ct_conv_shape *s = j->s;
+    int k = d->k, cin = d->cin, C8 = d->cout8, st = s->stride;
+    for (int cb = 0; cb < s->cout; cb += 16) {
+        int n = s->cout - cb < 16 ? s->cout - cb : 16;
+        int two = n > 8;
+        int ox = 0;
+        /* 4 pixels at once where their windows lie wholly inside the row: each weight
+         * vector loaded feeds 4 (or 8) FMAs */
+        for (; ox < s->ow; ox++) {
+            int ix0 = ox * st - s->pad_left;
+            if (ix0 >= 0 && ox + 3 < s->ow && (ox + 3) * st - s->pad_left + k <= s->w) break;
+            vf a0 = VZERO, a1 = VZERO;
+            NAME(px16)(d, s, j->in, oy, ox, cb, &a0, two ? &a1 : NULL);
+            NAME(store)(d, s, j->ep, j->out, oy, ox, cb, n, a0, a1);
+        }
+        for (; ox + 3 < s->ow && (ox + 3) * st - s->pad_left + k <= s->w; ox += 4) {
+            vf a00 = VZERO, a01 = VZERO, a10 = VZERO, a11 = VZERO;
+            vf a20 = VZERO, a21 = VZERO, a30 = VZERO, a31 = VZERO;
+            int ix0 = ox * st - s->pad_left;
+            for (int ky = 0; ky < k; ky++) {
+                int iy = oy * st + ky - s->pad_top;
+                if (iy < 0 || iy >= s->h) continue;
+                const float *row = j->in + (size_t)iy * s->w * cin;
+                /* the windows lie inside the row, so for one ky the (kx, ci) pairs are
+                 * consecutive floats both in the input and in the packed weights */
+                const float *p0 = row + (size_t)ix0 * cin, *p1 = p0 + (size_t)st * cin;
+                const float *p2 = p1 + (size_t)st * cin, *p3 = p2 + (size_t)st * cin;
+                const float *wp = d->w + ((size_t)ky * k * cin) * C8 + cb;
+                int kc = k * cin;
+                if (two) {
+                    for (int t = 0; t < kc; t++, wp += C8) {
+                        vf w0 = VLOAD(wp), w1 = VLOAD(wp + 8), b;
+                        b = VSET1(p0[t]); a00 = VFMA(b, w0, a00); a01 = VFMA(b, w1, a01);
+                        b = VSET1(p1[t]); a10 = VFMA(b, w0, a10); a11 = VFMA(b, w1, a11);
+                        b = VSET1(p2[t]); a20 = VFMA(b, w0, a20); a21 = VFMA(b, w1, a21);
+                        b = VSET1(p3[t]); a30 = VFMA(b, w0, a30); a31 = VFMA(b, w1, a31);
+                    }
+                } else {
+                    for (int t = 0; t < kc; t++, wp += C8) {
+                        vf w0 = VLOAD(wp);
+                        a00 = VFMA(VSET1(p0[t]), w0, a00);
+                        a10 = VFMA(VSET1(p1[t]), w0, a10);
+                        a20 = VFMA(VSET1(p2[t]), w0, a20);
+                        a30 = VFMA(VSET1(p3[t]), w0, a30);
+                    }
+                }
+            }
+            NAME(store)(d, s, j->ep, j->out, oy, ox, cb, n, a00, a01);
+            NAME(store)(d, s, j->ep, j->out, oy, ox + 1, cb, n, a10, a11);
+            NAME(store)(d, s, j->ep, j->out, oy, ox + 2, cb, n, a20, a21);
+            NAME(store)(d, s, j->ep, j->out, oy, ox + 3, cb, n, a30, a31);
+        }
+        for (; ox < s->ow; ox++) {
+            vf a0 = VZERO, a1 = VZERO;
+            NAME(px16)(d, s, j->in, oy, ox, cb, &a0, two ? &a1 : NULL);
+            NAME(store)(d, s, j->ep, j->out, oy, ox, cb, n, a0, a1);
+        }
+    }
+}
+
+/* Input channels in lanes, two neighbouring output pixels whose windows lie inside the row,
+ * four filters (zero-padded when cout < 4): each weight vector loaded feeds two FMAs, each
+ * input vector four, and all eight accumulators stay in registers. */
+static void NAME(pair4)(const ct_direct_job *j, int oy, int ox, int ix0)
+{
+    const ct_direct *d = j->d;
+    const ct_conv_shape *s = j->s;
+    int k = d->k, cin = d->cin, cv = cin / 8 * 8, st = s->stride;
+    size_t kkc = (size_t)k * k * cin;
+    vf a0 = VZERO, a1 = VZERO, a2 = VZERO, a3 = VZERO, b0 = VZERO, b1 = VZERO, b2 = VZERO, b3 = VZERO;
+    float ta[4] = {0}, tb[4] = {0};
+    for (int ky = 0; ky < k; ky++) {
+        int iy = oy * st + ky - s->pad_top;
+        if (iy < 0 || iy >= s->h) continue;
+        for (int kx = 0; kx < k; kx++) {
+            const float *p0 = j->in + ((size_t)iy * s->w + ix0 + kx) * cin, *p1 = p0 + (size_t)st * cin;
+            const float *w0 = d->w + ((size_t)ky * k + kx) * cin, *w1 = w0 + kkc, *w2 = w1 + kkc, *w3 = w2 + kkc;
+            for (int ci = 0; ci < cv; ci += 8) {
+                vf x = VLOAD(p0 + ci), y = VLOAD(p1 + ci), w;
+                w = VLOAD(w0 + ci); a0 = VFMA(x, w, a0); b0 = VFMA(y, w, b0);
+                w = VLOAD(w1 + ci); a1 = VFMA(x, w, a1); b1 = VFMA(y, w, b1);
+                w = VLOAD(w2 + ci); a2 = VFMA(x, w, a2); b2 = VFMA(y, w, b2);
+                w = VLOAD(w3 + ci); a3 = VFMA(x, w, a3); b3 = VFMA(y, w, b3);
+            }
+            for (int ci = cv; ci < cin; ci++) {
+                const float *wc[4] = {w0, w1, w2, w3};
+                for (int co = 0; co < 4; co++) { ta[co] += p0[ci] * wc[co][ci]; tb[co] += p1[ci] * wc[co][ci]; }
+            }
+        }
+    }
+    float va[4] = {VHSUM(a0) + ta[0], VHSUM(a1) + ta[1], VHSUM(a2) + ta[2], VHSUM(a3) + ta[3]};
+    float vb[4] = {VHSUM(b0) + tb[0], VHSUM(b1) + tb[1], VHSUM(b2) + tb[2], VHSUM(b3) + tb[3]};
+    size_t o = ((size_t)oy * s->ow + ox) * s->cout;
+    const float *res = j->ep && j->ep->residual ? j->ep->residual + o : NULL;
+    for (int co = 0; co < s->cout; co++) {
+        j->out[o + co] = NAME(epi)(j->ep, va[co], co, res);
+        j->out[o + s->cout + co] = NAME(epi)(j->ep, vb[co], co, res ? res + s->cout : NULL);
+    }
+}
+
+/* Input channels in lanes (cout < 8): one dot product of the window with each filter. */
+static void NAME(row_cin)(const ct_direct_job *j, int oy)
+{
+    const ct_direct *d = j->d;
+    const ct_conv_shape *s = j->s;
+    int k = d->k, cin = d->cin, cv = cin / 8 * 8;
+    for (int ox = 0; ox < s->ow; ox++) {
+        int ix0 = ox * s->stride - s->pad_left;
+        if (d->cout <= 4 && ix0 >= 0 && ox + 1 < s->ow && (ox + 1) * s->stride - s->pad_left + k <= s->w) {
+            NAME(pair4)(j, oy, ox, ix0);
+            ox++;
+            continue;
+        }
+        int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = ix0 + k > s->w ? s->w - ix0 : k;
+        vf acc[8];
+        float tail[8] = {0};
+        for (int co = 0; co < s->cout; co++) acc[co] = VZERO;
+        for (int ky = 0; ky < k; ky++) {
+            int iy = oy * s->stride + ky - s->pad_top;
+            if (iy < 0 || iy >= s->h) continue;
+            for (int kx = kx0; kx < kx1; kx++) {
+                const float *ip = j->in + ((size_t)iy * s->w + ix0 + kx) * cin;
+                for (int co = 0; co < s->cout; co++) {
+                    const float *wp = d->w + (((size_t)co * k + ky) * k + kx) * cin;
+                    vf a = acc[co];
+                    for (int ci = 0; ci < cv; ci += 8) a = VFMA(VLOAD(ip + ci), VLOAD(wp + ci), a);
+                    acc[co] = a;
+                    for (int ci = cv; ci < cin; ci++) tail[co] += ip[ci] * wp[ci];
+                }
+            }
+        }
+        size_t o = ((size_t)oy * s->ow + ox) * s->cout;
+        const float *res = j->ep && j->ep->residual ? j->ep->residual + o : NULL;
+        for (int co = 0; co < s->cout; co++) j->out[o + co] = NAME(epi)(j->ep, VHSUM(acc[co]) + tail[co], co, res);
+    }
+}
+
+void NAME(ct_direct_row)(void *job, int oy, int tid)
+{
+    const ct_direct_job *j = job;
+    if (j->d->lanes_in_cin) NAME(row_cin)(j, oy);
+    else NAME(row_cout)(j, oy);
+}

@@ -1,0 +1,501 @@
+/* The CUDA backend against the CPU backend and the reference outputs.
+ *
+ * Without a usable GPU (no driver, no device, or a build without CUDA) the GPU cases are
+ * skipped with the reason, and what must hold on such a machine is checked: an explicit CUDA
+ * request fails with CARTOON_E_DEVICE and a message, device AUTO falls back to the CPU.
+ *
+ * With a GPU: a synthetic network of every op (7x7 conv on 3 channels, stride-2 conv with
+ * TensorFlow's asymmetric padding, 128-channel convs, a residual add fused into a conv, a
+ * pointwise conv, depthwise conv, bilinear and nearest upsampling, an upsample fused with its
+ * skip add, a 3-input concat, a conv to 3 channels fused with an activated add, the guided
+ * filter) node by node and fused, at several sizes, in every precision and conv path; memory
+ * budget and arena reuse; the real model node by node; and every case of
+ * reference/index.json end to end (fp32 <= 1e-3 max abs, fp16 >= 50 dB PSNR). */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "backend.h"
+#include "cartoon.h"
+#include "cartoon_io.h"
+#include "check.h"
+#include "safetensors.h"
+
+static cartoon_model *synth;
+static cartoon_model *real;
+static char why[256];
+
+/* ------------------------------------------------------------------ synthetic model */
+
+#define CONV(name, in, k, s, ci, co, act) \
+    "{\"name\": \"" name "\", \"op\": \"conv2d\", \"inputs\": [\"" in "\"], \"kernel\": " #k ", \"stride\": " #s \
+    ", \"in_channels\": " #ci ", \"out_channels\": " #co ", \"weight\": \"" name ".w\", \"bias\": \"" name ".b\"" act "},"
+#define LEAKY ", \"activation\": \"leaky_relu\", \"alpha\": 0.2"
+
+static const char *GRAPH =
+    "{\"input\": {\"name\": \"in\", \"channels\": 3, \"color_order\": \"BGR\", \"scale\": 0.00784313725490196, \"offset\": -1},"
+    " \"pad_multiple\": 2, \"output\": \"gf\", \"nodes\": ["
+    CONV("c0", "in", 7, 1, 3, 32, LEAKY)
+    CONV("c1", "c0", 3, 2, 32, 64, LEAKY)
+    CONV("c2", "c1", 3, 1, 64, 128, LEAKY)
+    CONV("c3", "c2", 3, 1, 128, 128, LEAKY)
+    "{\"name\": \"a1\", \"op\": \"add\", \"inputs\": [\"c3\", \"c2\"], \"activation\": \"leaky_relu\", \"alpha\": 0.1},"
+    CONV("c4", "c3", 3, 1, 128, 128, "")
+    "{\"name\": \"a0\", \"op\": \"add\", \"inputs\": [\"c4\", \"a1\"]},"
+    CONV("c5", "a0", 1, 1, 128, 32, LEAKY)
+    "{\"name\": \"dw\", \"op\": \"depthwise_conv2d\", \"inputs\": [\"c5\"], \"kernel\": 3, \"stride\": 1, \"channels\": 32,"
+    " \"weight\": \"dw.w\", \"bias\": \"dw.b\", \"activation\": \"relu\"},"
+    "{\"name\": \"u0\", \"op\": \"upsample\", \"inputs\": [\"dw\"], \"factor\": 2, \"mode\": \"bilinear_tf1\"},"
+    "{\"name\": \"s0\", \"op\": \"add\", \"inputs\": [\"u0\", \"c0\"]},"
+    "{\"name\": \"un\", \"op\": \"upsample\", \"inputs\": [\"c1\"], \"factor\": 2, \"mode\": \"nearest\"},"
+    "{\"name\": \"cat\", \"op\": \"concat\", \"inputs\": [\"s0\", \"un\", \"in\"]},"
+    CONV("c6", "cat", 3, 1, 99, 3, "")
+    "{\"name\": \"ad\", \"op\": \"add\", \"inputs\": [\"c6\", \"in\"], \"activation\": \"leaky_relu\", \"alpha\": 0.5},"
+    "{\"name\": \"gf\", \"op\": \"guided_filter\", \"inputs\": [\"in\", \"ad\"], \"radius\": 1, \"eps\": 0.01}]}";
+
+typedef struct { const char *name; int ndim; int64_t shape[4]; int fan_in; } wspec;
+static const wspec WS[] = {
+    {"c0.w", 4, {32, 7, 7, 3}, 147},    {"c0.b", 1, {32}, 0},   {"c1.w", 4, {64, 3, 3, 32}, 288},
+    {"c1.b", 1, {64}, 0},               {"c2.w", 4, {128, 3, 3, 64}, 576},  {"c2.b", 1, {128}, 0},
+    {"c3.w", 4, {128, 3, 3, 128}, 1152}, {"c3.b", 1, {128}, 0},  {"c4.w", 4, {128, 3, 3, 128}, 1152},
+    {"c4.b", 1, {128}, 0},              {"c5.w", 4, {32, 1, 1, 128}, 128},  {"c5.b", 1, {32}, 0},
+    {"dw.w", 3, {3, 3, 32}, 9},         {"dw.b", 1, {32}, 0},   {"c6.w", 4, {3, 3, 3, 99}, 891},
+    {"c6.b", 1, {3}, 0},
+};
+#define N_WS (sizeof WS / sizeof WS[0])
+
+static cartoon_model *build_synth(void)
+{
+    st_writer *w = st_writer_new();
+    if (!w) return NULL;
+    rng_seed(42);
+    for (size_t i = 0; i < N_WS; i++) {
+        size_t n = 1;
+        for (int d = 0; d < WS[i].ndim; d++) n *= (size_t)WS[i].shape[d];
+        float *data = malloc(n * sizeof *data);
+        float a = WS[i].fan_in ? sqrtf(3.f / (float)WS[i].fan_in) : 0.2f; /* variance 1 / fan_in */
+        for (size_t k = 0; k < n; k++) data[k] = rng_uniform(-a, a);
+        st_writer_add(w, WS[i].name, ST_F32, WS[i].ndim, WS[i].shape, data);
+        free(data);
+    }
+    st_writer_meta(w, "format", "libcartoon");
+    st_writer_meta(w, "format_version", "1");
+    st_writer_meta(w, "name", "cuda-test-unet");
+    st_writer_meta(w, "graph", GRAPH);
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    cartoon_model *m = NULL;
+    char err[256] = "";
+    if (st_writer_serialize(w, &buf, &size) == CARTOON_OK &&
+        cartoon_model_load_memory(buf, size, NULL, &m, err, sizeof err) != CARTOON_OK)
+        fprintf(stderr, "synthetic model: %s\n", err);
+    free(buf);
+    st_writer_free(w);
+    return m;
+}
+
+static float *rnd(size_t n)
+{
+    float *p = malloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = rng_uniform(-1, 1);
+    return p;
+}
+
+static double max_abs(const float *a, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) if (fabs(a[i]) > m || a[i] != a[i]) m = fabs(a[i]);
+    return m;
+}
+
+/* ------------------------------------------------------------------ node traces */
+
+#define MAX_TRACE 64
+typedef struct {
+    float *data[MAX_TRACE];
+    size_t count[MAX_TRACE];
+    char name[MAX_TRACE][64];
+    int n;
+} trace;
+
+static void observe(void *user, const cartoon_layer_info *li)
+{
+    trace *t = user;
+    if (li->index < 0 || li->index >= MAX_TRACE) return;
+    size_t n = (size_t)li->out_h * li->out_w * li->out_c;
+    free(t->data[li->index]);
+    t->data[li->index] = li->data ? malloc(n * sizeof(float)) : NULL;
+    if (t->data[li->index]) memcpy(t->data[li->index], li->data, n * sizeof(float));
+    t->count[li->index] = n;
+    snprintf(t->name[li->index], sizeof t->name[0], "%s", li->name);
+    if (li->index + 1 > t->n) t->n = li->index + 1;
+}
+
+static void trace_free(trace *t)
+{
+    for (int i = 0; i < MAX_TRACE; i++) free(t->data[i]);
+    memset(t, 0, sizeof *t);
+}
+
+static cartoon_context *make_ctx(const cartoon_model *m, cartoon_device dev, cartoon_precision prec,
+                                 cartoon_conv_algo conv, uint64_t budget, cartoon_status *st_out)
+{
+    cartoon_context_options o;
+    cartoon_context_options_default(&o);
+    o.device = dev;
+    o.precision = prec;
+    o.conv = conv;
+    o.device_memory_budget = budget;
+    cartoon_context *ctx = NULL;
+    cartoon_status st = cartoon_context_create(m, &o, &ctx, NULL, 0);
+    if (st_out) *st_out = st;
+    return st == CARTOON_OK ? ctx : NULL;
+}
+
+/* Runs m on x (h x w) on the CPU (im2col) and on CUDA with the given settings, node by node
+ * (observer with data: no fusion) and fused (no observer); compares every node and the
+ * outputs: max abs difference <= tol * max(1, max |cpu|). */
+static void compare_run(const cartoon_model *m, const float *x, int h, int w, cartoon_precision prec,
+                        cartoon_conv_algo conv, double tol, const char *label)
+{
+    cartoon_status st;
+    cartoon_context *cpu = make_ctx(m, CARTOON_DEVICE_CPU, CARTOON_PRECISION_FP32, CARTOON_CONV_IM2COL, 0, &st);
+    cartoon_context *gpu = make_ctx(m, CARTOON_DEVICE_CUDA, prec, conv, 0, &st);
+    CHECKF(cpu && gpu, "%s: context creation failed (%s)", label, cartoon_status_name(st));
+    if (!cpu || !gpu) { cartoon_context_free(cpu); cartoon_context_free(gpu); return; }
+    CHECK(cartoon_context_device(gpu) == CARTOON_DEVICE_CUDA);
+    size_t n = (size_t)h * w * 3;
+    float *yc = malloc(n * sizeof *yc), *yg = malloc(n * sizeof *yg), *yf = malloc(n * sizeof *yf);
+    trace tc = {0}, tg = {0};
+    CHECK(cartoon_context_set_observer(cpu, observe, &tc, 1) == CARTOON_OK);
+    CHECK(cartoon_context_set_observer(gpu, observe, &tg, 1) == CARTOON_OK);
+    CHECKF(cartoon_forward(cpu, x, h, w, yc) == CARTOON_OK, "%s cpu: %s", label, cartoon_context_last_error(cpu));
+    st = cartoon_forward(gpu, x, h, w, yg);
+    CHECKF(st == CARTOON_OK, "%s cuda: %s", label, cartoon_context_last_error(gpu));
+    if (st == CARTOON_OK) {
+        CHECK(tc.n == tg.n);
+        double worst = 0;
+        const char *worst_name = "";
+        for (int i = 0; i < tc.n && i < tg.n; i++) {
+            CHECKF(tc.data[i] && tg.data[i] && tc.count[i] == tg.count[i], "%s node %d: missing data", label, i);
+            if (!tc.data[i] || !tg.data[i] || tc.count[i] != tg.count[i]) continue;
+            double scale = fmax(1.0, max_abs(tc.data[i], tc.count[i]));
+            double d = max_abs_diff(tc.data[i], tg.data[i], tc.count[i]) / scale;
+            if (d > worst || d != d) { worst = d; worst_name = tc.name[i]; }
+            CHECKF(d <= tol, "%s %dx%d node %d '%s': max abs diff %.3g (relative to max(1, max|cpu|) = %.3g) > %.3g",
+                   label, h, w, i, tc.name[i], d * scale, scale, tol);
+        }
+        double d = max_abs_diff(yc, yg, n);
+        printf("    %-34s %4dx%-4d worst node %-4s %.2e, output %.2e\n", label, h, w, worst_name, worst, d);
+        CHECKF(d <= tol, "%s %dx%d: output max abs diff %g > %g", label, h, w, d, tol);
+    }
+    /* fused: no observer */
+    CHECK(cartoon_context_set_observer(cpu, NULL, NULL, 0) == CARTOON_OK);
+    CHECK(cartoon_context_set_observer(gpu, NULL, NULL, 0) == CARTOON_OK);
+    CHECK(cartoon_forward(cpu, x, h, w, yc) == CARTOON_OK);
+    st = cartoon_forward(gpu, x, h, w, yf);
+    CHECKF(st == CARTOON_OK, "%s cuda fused: %s", label, cartoon_context_last_error(gpu));
+    if (st == CARTOON_OK) {
+        double d = max_abs_diff(yc, yf, n);
+        CHECKF(d <= tol, "%s %dx%d fused: output max abs diff %g > %g", label, h, w, d, tol);
+    }
+    trace_free(&tc);
+    trace_free(&tg);
+    free(yc); free(yg); free(yf);
+    cartoon_context_free(cpu);
+    cartoon_context_free(gpu);
+}
+
+static const int SIZES[][2] = {{30, 46}, {9, 13}, {1, 1}, {130, 258}};
+#define N_SIZES (sizeof SIZES / sizeof SIZES[0])
+
+static void synth_all(cartoon_precision prec, cartoon_conv_algo conv, double tol, const char *label)
+{
+    rng_seed(7);
+    for (size_t k = 0; k < N_SIZES; k++) {
+        int h = SIZES[k][0], w = SIZES[k][1];
+        float *x = rnd((size_t)h * w * 3);
+        compare_run(synth, x, h, w, prec, conv, tol, label);
+        free(x);
+    }
+}
+
+static void with_env(const char *conv_env)
+{
+    if (conv_env) setenv("CARTOON_CUDA_CONV", conv_env, 1);
+    else unsetenv("CARTOON_CUDA_CONV");
+}
+
+static void test_synth_fp32(void) { synth_all(CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 1e-3, "synthetic fp32 cublas"); }
+static void test_synth_fp16(void) { synth_all(CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 2e-2, "synthetic fp16 igemm"); }
+static void test_synth_fp16_im2col(void) { synth_all(CARTOON_PRECISION_FP16, CARTOON_CONV_IM2COL, 1e-3, "synthetic fp16+im2col (fp32 cublas)"); }
+static void test_synth_cudnn(void)
+{
+    with_env("cudnn");
+    synth_all(CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 1e-3, "synthetic fp32 cudnn");
+    synth_all(CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 2e-2, "synthetic fp16 cudnn");
+    with_env(NULL);
+}
+
+/* A bad CARTOON_CUDA_CONV is refused; BF16 is a CPU option (AUTO falls back to the CPU). */
+static void test_options(void)
+{
+    cartoon_status st;
+    with_env("nonsense");
+    cartoon_context *c = make_ctx(synth, CARTOON_DEVICE_CUDA, CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 0, &st);
+    CHECK(c == NULL && st == CARTOON_E_INVALID_ARGUMENT);
+    with_env(NULL);
+    c = make_ctx(synth, CARTOON_DEVICE_CUDA, CARTOON_PRECISION_BF16, CARTOON_CONV_AUTO, 0, &st);
+    CHECK(c == NULL && st == CARTOON_E_UNSUPPORTED);
+    c = make_ctx(synth, CARTOON_DEVICE_AUTO, CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 0, &st);
+    CHECK(c && cartoon_context_device(c) == CARTOON_DEVICE_CUDA);
+    cartoon_context_free(c);
+}
+
+/* Budget: too small -> LIMIT with a message; just under the unlimited need -> smaller im2col
+ * bands, same result; the arena is reused across sizes. */
+static void test_budget_and_reuse(void)
+{
+    cartoon_status st;
+    int h = 128, w = 128;
+    size_t n = (size_t)h * w * 3;
+    rng_seed(9);
+    float *x = rnd(n), *y0 = malloc(n * 4), *y1 = malloc(n * 4);
+    cartoon_context *c = make_ctx(synth, CARTOON_DEVICE_CUDA, CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 0, &st);
+    CHECK(c != NULL);
+    if (!c) { free(x); free(y0); free(y1); return; }
+    CHECK(cartoon_forward(c, x, h, w, y0) == CARTOON_OK);
+    uint64_t mem = cartoon_context_arena_bytes(c);
+    CHECK(mem > 0);
+    CHECK(cartoon_forward(c, x, 64, 64, y1) == CARTOON_OK); /* smaller: nothing reallocated */
+    CHECK(cartoon_context_arena_bytes(c) == mem);
+    CHECK(cartoon_forward(c, x, h, w, y1) == CARTOON_OK);
+    CHECK(cartoon_context_arena_bytes(c) == mem && max_abs_diff(y0, y1, n) == 0);
+    cartoon_context_free(c);
+
+    c = make_ctx(synth, CARTOON_DEVICE_CUDA, CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 4096, &st);
+    CHECK(c != NULL);
+    if (c) {
+        st = cartoon_forward(c, x, h, w, y1);
+        printf("    budget 4096: %s: %s\n", cartoon_status_name(st), cartoon_context_last_error(c));
+        CHECK(st == CARTOON_E_LIMIT && strlen(cartoon_context_last_error(c)) > 0);
+        cartoon_context_free(c);
+    }
+    c = make_ctx(synth, CARTOON_DEVICE_CUDA, CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, mem - 1, &st);
+    CHECK(c != NULL);
+    if (c) {
+        st = cartoon_forward(c, x, h, w, y1);
+        CHECKF(st == CARTOON_OK, "budget %llu: %s", (unsigned long long)(mem - 1), cartoon_context_last_error(c));
+        CHECK(cartoon_context_arena_bytes(c) <= mem - 1);
+        if (st == CARTOON_OK) CHECKF(max_abs_diff(y0, y1, n) <= 1e-5, "banded im2col differs by %g", max_abs_diff(y0, y1, n));
+        cartoon_context_free(c);
+    }
+    free(x); free(y0); free(y1);
+}
+
+/* ------------------------------------------------------------------ real model */
+
+static void test_real_nodes(void)
+{
+    int nd;
+    size_t dims[8];
+    float *in = npy_read_f32(shared_path("reference/layers/00_input.npy"), &nd, dims);
+    CHECK(in && nd == 3 && dims[2] == 3);
+    if (!in) return;
+    compare_run(real, in, (int)dims[0], (int)dims[1], CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 1e-3, "model fp32 cublas");
+    compare_run(real, in, (int)dims[0], (int)dims[1], CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 2e-2, "model fp16 igemm");
+    with_env("cudnn");
+    compare_run(real, in, (int)dims[0], (int)dims[1], CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 1e-3, "model fp32 cudnn");
+    with_env(NULL);
+    free(in);
+}
+
+static float *to_model_space(const cartoon_image *im)
+{
+    size_t n = (size_t)im->width * im->height;
+    float *x = malloc(n * 3 * sizeof *x);
+    for (int y = 0; y < im->height; y++)
+        for (int xx = 0; xx < im->width; xx++) {
+            const uint8_t *p = im->data + (size_t)y * im->stride + (size_t)xx * 3;
+            float *d = x + ((size_t)y * im->width + xx) * 3;
+            for (int c = 0; c < 3; c++) d[c] = p[2 - c] / 127.5f - 1.f;
+        }
+    return x;
+}
+
+static void end_to_end(cartoon_precision prec, const char *conv_env, const char *label)
+{
+    size_t n;
+    char *idx = (char *)read_file_bytes(shared_path("reference/index.json"), &n);
+    CHECK(idx != NULL);
+    if (!idx) return;
+    json_t *root = json_loadb(idx, n, 0, NULL);
+    free(idx);
+    json_t *cases = json_object_get(root, "cases");
+    CHECK(json_array_size(cases) >= 5);
+    with_env(conv_env);
+    cartoon_status st;
+    cartoon_context *ctx = make_ctx(real, CARTOON_DEVICE_CUDA, prec, CARTOON_CONV_AUTO, 0, &st);
+    with_env(NULL);
+    CHECKF(ctx != NULL, "%s: %s", label, cartoon_status_name(st));
+    for (size_t i = 0; ctx && i < json_array_size(cases); i++) {
+        json_t *c = json_array_get(cases, i);
+        const char *name = json_string_value(json_object_get(c, "name"));
+        char rel[256], err[256];
+        snprintf(rel, sizeof rel, "reference/%s", json_string_value(json_object_get(c, "input")));
+        cartoon_image im;
+        if (cartoon_image_read(shared_path(rel), 0, &im, err, sizeof err) != CARTOON_OK) {
+            CHECKF(0, "%s: %s", rel, err);
+            continue;
+        }
+        int h = im.height, w = im.width;
+        float *x = to_model_space(&im), *y = malloc((size_t)w * h * 3 * sizeof *y);
+        st = cartoon_forward(ctx, x, h, w, y);
+        CHECKF(st == CARTOON_OK, "%s %s: %s", label, name, cartoon_context_last_error(ctx));
+        snprintf(rel, sizeof rel, "reference/%s", json_string_value(json_object_get(c, "output_float")));
+        int nd;
+        size_t dims[8];
+        float *ref = npy_read_f32(shared_path(rel), &nd, dims);
+        CHECK(ref && nd == 3 && (int)dims[0] == h && (int)dims[1] == w && dims[2] == 3);
+        if (ref && st == CARTOON_OK) {
+            size_t cnt = (size_t)w * h * 3;
+            double d = max_abs_diff(ref, y, cnt), p = psnr_model_space(ref, y, cnt);
+            printf("    %-22s %-12s max abs %.2e, PSNR %.1f dB\n", name, label, d, p);
+            if (prec == CARTOON_PRECISION_FP32) CHECKF(d <= 1e-3, "%s %s: max abs %g > 1e-3", label, name, d);
+            else CHECKF(p >= 50, "%s %s: PSNR %g < 50 dB", label, name, p);
+        }
+        free(ref); free(x); free(y);
+        cartoon_image_free(&im);
+    }
+    cartoon_context_free(ctx);
+    json_decref(root);
+}
+
+static void test_e2e_fp32(void) { end_to_end(CARTOON_PRECISION_FP32, NULL, "fp32 cublas"); }
+static void test_e2e_fp16(void) { end_to_end(CARTOON_PRECISION_FP16, NULL, "fp16 igemm"); }
+static void test_e2e_cudnn(void)
+{
+    end_to_end(CARTOON_PRECISION_FP32, "cudnn", "fp32 cudnn");
+    end_to_end(CARTOON_PRECISION_FP16, "cudnn", "fp16 cudnn");
+}
+
+/* The 8-bit API on the GPU (device AUTO picks it) against the reference PNG. */
+static void test_u8_auto(void)
+{
+    cartoon_context *ctx = NULL;
+    CHECK(cartoon_context_create(real, NULL, &ctx, NULL, 0) == CARTOON_OK);
+    if (!ctx) return;
+    CHECK(cartoon_context_device(ctx) == CARTOON_DEVICE_CUDA);
+    cartoon_image im, ref;
+    char err[256];
+    CHECK(cartoon_image_read(shared_path("reference/astronaut_512x512.in.png"), 0, &im, err, sizeof err) == CARTOON_OK);
+    CHECK(cartoon_image_read(shared_path("reference/astronaut_512x512.out.png"), 0, &ref, err, sizeof err) == CARTOON_OK);
+    size_t n = (size_t)im.width * im.height * 3;
+    uint8_t *buf = malloc(n);
+    cartoon_image out = {buf, im.width, im.height, (size_t)im.width * 3, CARTOON_PIXEL_RGB};
+    CHECKF(unet_cartoonize(ctx, &im, &out, NULL) == CARTOON_OK, "%s", cartoon_context_last_error(ctx));
+    double p = psnr_u8(buf, ref.data, n);
+    printf("    astronaut_512x512 8-bit on CUDA: %.1f dB vs the reference PNG\n", p);
+    CHECK(p >= 50);
+    free(buf);
+    cartoon_image_free(&im);
+    cartoon_image_free(&ref);
+    cartoon_context_free(ctx);
+}
+
+/* ------------------------------------------------------------------ without a GPU */
+
+static void test_explicit_cuda_fails(void)
+{
+    cartoon_context *ctx = (cartoon_context *)&ctx;
+    cartoon_context_options o;
+    cartoon_context_options_default(&o);
+    o.device = CARTOON_DEVICE_CUDA;
+    CHECK(cartoon_context_create(synth, &o, &ctx, NULL, 0) == CARTOON_E_DEVICE && ctx == NULL);
+    o.precision = CARTOON_PRECISION_FP16;
+    ctx = (cartoon_context *)&ctx;
+    CHECK(cartoon_context_create(synth, &o, &ctx, NULL, 0) == CARTOON_E_DEVICE && ctx == NULL);
+    /* the message behind it (the context is gone, so ask the backend itself) */
+    char msg[512] = "";
+    ct_err e = {msg, sizeof msg};
+    ct_backend_config cfg = {CARTOON_CONV_AUTO, CARTOON_PRECISION_FP32, NULL, 0};
+    ct_backend *be = (ct_backend *)&be;
+    CHECK(ct_backend_cuda_create(&cfg, &be, &e) == CARTOON_E_DEVICE && be == NULL);
+    printf("    explicit CUDA: %s\n", msg);
+    CHECK(strlen(msg) > 10);
+    char w2[256] = "";
+    CHECK(ct_cuda_available(w2, sizeof w2) == 0 && strlen(w2) > 0);
+}
+
+static void test_auto_falls_back(void)
+{
+    cartoon_status st;
+    cartoon_context *a = make_ctx(synth, CARTOON_DEVICE_AUTO, CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 0, &st);
+    cartoon_context *c = make_ctx(synth, CARTOON_DEVICE_CPU, CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 0, NULL);
+    CHECK(a && c && st == CARTOON_OK);
+    if (a && c) {
+        CHECK(cartoon_context_device(a) == CARTOON_DEVICE_CPU);
+        int h = 9, w = 13;
+        size_t n = (size_t)h * w * 3;
+        rng_seed(3);
+        float *x = rnd(n), *ya = malloc(n * 4), *yc = malloc(n * 4);
+        CHECK(cartoon_forward(a, x, h, w, ya) == CARTOON_OK);
+        CHECK(cartoon_forward(c, x, h, w, yc) == CARTOON_OK);
+        CHECK(max_abs_diff(ya, yc, n) == 0);
+        free(x); free(ya); free(yc);
+    }
+    cartoon_context_free(a);
+    cartoon_context_free(c);
+    /* fp16 exists only on CUDA: without it, AUTO refuses rather than silently running fp32 */
+    a = make_ctx(synth, CARTOON_DEVICE_AUTO, CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 0, &st);
+    CHECK(a == NULL && st == CARTOON_E_UNSUPPORTED);
+}
+
+static void fail_synth(void) { CHECK(!"the synthetic model loads"); }
+
+int main(void)
+{
+    synth = build_synth();
+    if (!synth) {
+        run_case("synthetic_model", fail_synth);
+        return check_summary();
+    }
+    int gpu = ct_cuda_available(why, sizeof why);
+    if (!gpu) {
+        printf("no GPU: %s\n", why);
+        run_case("explicit_cuda_fails_with_device_error", test_explicit_cuda_fails);
+        run_case("auto_falls_back_to_cpu", test_auto_falls_back);
+        static const char *const gpu_cases[] = {"synthetic_fp32", "synthetic_fp16", "synthetic_fp16_im2col",
+                                                "synthetic_cudnn", "options", "budget_and_reuse", "model_nodes",
+                                                "end_to_end_fp32", "end_to_end_fp16", "end_to_end_cudnn", "u8_auto"};
+        for (size_t i = 0; i < sizeof gpu_cases / sizeof gpu_cases[0]; i++) skip_case(gpu_cases[i], why);
+        cartoon_model_free(synth);
+        return check_summary();
+    }
+    with_env(NULL);
+    run_case("synthetic_fp32", test_synth_fp32);
+    run_case("synthetic_fp16", test_synth_fp16);
+    run_case("synthetic_fp16_im2col", test_synth_fp16_im2col);
+    run_case("synthetic_cudnn", test_synth_cudnn);
+    run_case("options", test_options);
+    run_case("budget_and_reuse", test_budget_and_reuse);
+
+    const char *synth_only = getenv("CARTOON_CUDA_TEST_SYNTH_ONLY"); /* for compute-sanitizer */
+    const char *path = synth_only && *synth_only ? NULL : test_model_path();
+    char err[512];
+    if (!path || cartoon_model_load(path, NULL, &real, err, sizeof err) != CARTOON_OK) {
+        const char *reason = path ? err : synth_only && *synth_only ? "CARTOON_CUDA_TEST_SYNTH_ONLY is set"
+                                                                    : "the shared model was not found (set CARTOON_SHARED)";
+        static const char *const real_cases[] = {"model_nodes", "end_to_end_fp32", "end_to_end_fp16", "end_to_end_cudnn", "u8_auto"};
+        for (size_t i = 0; i < sizeof real_cases / sizeof real_cases[0]; i++) skip_case(real_cases[i], reason);
+    } else {
+        run_case("model_nodes", test_real_nodes);
+        run_case("end_to_end_fp32", test_e2e_fp32);
+        run_case("end_to_end_fp16", test_e2e_fp16);
+        run_case("end_to_end_cudnn", test_e2e_cudnn);
+        run_case("u8_auto", test_u8_auto);
+        cartoon_model_free(real);
+    }
+    cartoon_model_free(synth);
+    return check_summary();
+}

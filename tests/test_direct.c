@@ -1,0 +1,83 @@
+/* The direct-convolution kernels against conv2d_naive: both kernels (output channels or
+ * input channels in lanes), every ISA path, odd sizes, strides 1 and 2, kernels 1..7,
+ * channel counts that are not multiples of 8, every epilogue. */
+#include <math.h>
+#include <stdlib.h>
+#include "check.h"
+#include "conv_direct.h"
+#include "cpu_features.h"
+
+static ct_pool *pool;
+
+static void one(int h, int w, int cin, int cout, int k, int stride, int epi, int isa)
+{
+    ct_conv_shape s;
+    ct_conv_shape_init(&s, h, w, cin, cout, k, stride);
+    size_t no = (size_t)s.oh * s.ow * cout, ni = (size_t)h * w * cin, nw = (size_t)cout * k * k * cin;
+    float *in = malloc(ni * 4), *wt = malloc(nw * 4), *bias = malloc((size_t)cout * 4), *res = malloc(no * 4);
+    float *ref = malloc(no * 4), *got = malloc(no * 4);
+    for (size_t i = 0; i < ni; i++) in[i] = rng_uniform(-1, 1);
+    for (size_t i = 0; i < nw; i++) wt[i] = rng_uniform(-0.3f, 0.3f);
+    for (int i = 0; i < cout; i++) bias[i] = rng_uniform(-0.5f, 0.5f);
+    for (size_t i = 0; i < no; i++) res[i] = rng_uniform(-1, 1);
+    ct_epilogue eps[4] = {
+        {NULL, ACT_NONE, 0, NULL, ACT_NONE, 0},
+        {bias, ACT_LEAKY_RELU, 0.2f, NULL, ACT_NONE, 0},
+        {bias, ACT_RELU, 0, res, ACT_NONE, 0},
+        {bias, ACT_NONE, 0, res, ACT_LEAKY_RELU, 0.2f},
+    };
+    conv2d_naive(&s, in, wt, &eps[epi], ref);
+    ct_direct *d = NULL;
+    CHECK(ct_direct_create(wt, cin, cout, k, &d) == CARTOON_OK);
+    CHECK(ct_direct_conv(d, &s, in, &eps[epi], got, pool, isa) == CARTOON_OK);
+    double m = 1, diff = max_abs_diff(ref, got, no);
+    for (size_t i = 0; i < no; i++) m = fmax(m, fabs(ref[i]));
+    CHECKF(diff <= 1e-5 * m, "%dx%d %d->%d k%d s%d epi%d %s: max diff %g", h, w, cin, cout, k, stride, epi,
+           ct_isa_name(isa), diff);
+    ct_direct_free(d);
+    free(in); free(wt); free(bias); free(res); free(ref); free(got);
+}
+
+static void test_shapes(void)
+{
+    static const int cases[][6] = {
+        /* h, w, cin, cout, k, stride */
+        {13, 17, 3, 32, 7, 1},  {9, 11, 32, 3, 7, 1},  {16, 24, 32, 32, 3, 2}, {15, 9, 64, 64, 3, 2},
+        {1, 1, 3, 5, 7, 1},     {1, 9, 4, 4, 5, 2},    {7, 5, 17, 33, 3, 1},   {8, 8, 33, 7, 5, 1},
+        {6, 13, 9, 1, 3, 2},    {5, 5, 5, 9, 1, 2},    {20, 3, 2, 17, 3, 1},   {3, 20, 24, 2, 7, 2},
+        {12, 12, 8, 8, 1, 1},   {10, 31, 3, 16, 5, 1},
+    };
+    int isas[] = {CT_ISA_GENERIC, CT_ISA_AVX2};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (int e = 0; e < 4; e++)
+            for (int i = 0; i < 2; i++) {
+                if (isas[i] > ct_cpu_isa_native()) continue;
+                const int *x = cases[c];
+                one(x[0], x[1], x[2], x[3], x[4], x[5], e, isas[i]);
+            }
+}
+
+static void test_bad_args(void)
+{
+    float w[27] = {0};
+    ct_direct *d = NULL;
+    CHECK(ct_direct_create(w, 3, 1, 2, &d) == CARTOON_E_INVALID_ARGUMENT && d == NULL);
+    CHECK(ct_direct_create(NULL, 3, 1, 3, &d) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_direct_create(w, 3, 1, 3, &d) == CARTOON_OK);
+    ct_conv_shape s;
+    ct_conv_shape_init(&s, 4, 4, 2, 1, 3, 1);
+    float in[32], out[16];
+    CHECK(ct_direct_conv(d, &s, in, NULL, out, NULL, CT_ISA_GENERIC) == CARTOON_E_INVALID_ARGUMENT);
+    ct_direct_free(d);
+    ct_direct_free(NULL);
+}
+
+int main(void)
+{
+    rng_seed(11);
+    ct_pool_create(3, &pool);
+    run_case("direct_vs_naive_all_paths", test_shapes);
+    run_case("direct_bad_args", test_bad_args);
+    ct_pool_free(pool);
+    return check_summary();
+}
