@@ -141,8 +141,9 @@ typedef enum cartoon_device {
 
 typedef enum cartoon_precision {
     CARTOON_PRECISION_FP32 = 0, /* default: within 1e-4 of the reference in model space */
-    CARTOON_PRECISION_BF16 = 1, /* CPU with AVX512_BF16; >= 50 dB PSNR */
-    CARTOON_PRECISION_FP16 = 2  /* CUDA; >= 50 dB PSNR */
+    CARTOON_PRECISION_BF16 = 1, /* reserved for CPUs with AVX512_BF16: no kernels yet, so
+                                   context creation returns CARTOON_E_UNSUPPORTED */
+    CARTOON_PRECISION_FP16 = 2  /* CUDA only; >= 50 dB PSNR */
 } cartoon_precision;
 
 typedef enum cartoon_conv_algo {

@@ -98,6 +98,10 @@ cartoon_status cartoon_context_create(const cartoon_model *m, const cartoon_cont
     if (!st && !ctx->be) {
         if (o.precision == CARTOON_PRECISION_FP16) {
             st = ct_ctx_fail(ctx, CARTOON_E_UNSUPPORTED, "fp16 precision needs the CUDA backend");
+        } else if (o.precision == CARTOON_PRECISION_BF16) {
+            /* refused rather than silently run in fp32: there are no bf16 CPU kernels yet
+             * (they need AVX512_BF16, which the machines this was built on lack) */
+            st = ct_ctx_fail(ctx, CARTOON_E_UNSUPPORTED, "bf16 precision has no CPU kernels in this build");
         } else {
             st = ct_backend_cpu_create(&cfg, &ctx->be, &e);
             ctx->device = CARTOON_DEVICE_CPU;

@@ -1,6 +1,7 @@
 /* The direct-convolution row kernels, written once over a vector type: conv_direct.c
  * instantiates them with 8-float GCC vectors (portable), conv_direct_avx2.c with AVX2+FMA
- * intrinsics. The including file defines vf, VLOAD, VSTORE, VSET1, VFMA, VZERO, VHSUM, NAME. */
+ * intrinsics. The including file defines vf, VLOAD, VSTORE, VSET1, VFMA, VADD, VMUL, VMAX,
+ * VZERO, VHSUM and NAME. */
 #include <string.h>
 #include "conv_direct.h"
 
@@ -37,14 +38,37 @@ static inline void NAME(px16)(const ct_direct *d, const ct_conv_shape *s, const 
     }
 }
 
+static inline vf NAME(act)(vf v, ct_act act, float alpha)
+{
+    if (act == ACT_RELU) return VMAX(v, VZERO);
+    if (act == ACT_LEAKY_RELU) return VMAX(v, VMUL(v, VSET1(alpha))); /* max(v, alpha v) */
+    return v;
+}
+
+/* Stores n <= 16 channels from cb of one pixel through the epilogue: whole vectors with
+ * vector arithmetic (the same operations, in the same order, as the scalar epilogue). */
 static void NAME(store)(const ct_direct *d, const ct_conv_shape *s, const ct_epilogue *ep, float *out,
                         int oy, int ox, int cb, int n, vf a0, vf a1)
 {
+    size_t o = ((size_t)oy * s->ow + ox) * s->cout;
+    const float *res = ep && ep->residual ? ep->residual + o : NULL;
+    if (n == 16 || n == 8) {
+        vf v[2] = {a0, a1};
+        for (int q = 0; q < n / 8; q++) {
+            int c = cb + 8 * q;
+            vf x = v[q];
+            if (ep) {
+                if (ep->bias) x = VADD(x, VLOAD(ep->bias + c));
+                x = NAME(act)(x, ep->act, ep->alpha);
+                if (res) x = NAME(act)(VADD(x, VLOAD(res + c)), ep->post_act, ep->post_alpha);
+            }
+            VSTORE(out + o + c, x);
+        }
+        return;
+    }
     float tmp[16];
     VSTORE(tmp, a0);
     VSTORE(tmp + 8, a1);
-    size_t o = ((size_t)oy * s->ow + ox) * s->cout;
-    const float *res = ep && ep->residual ? ep->residual + o : NULL;
     for (int j = 0; j < n; j++) out[o + cb + j] = NAME(epi)(ep, tmp[j], cb + j, res);
 }
 

@@ -6,13 +6,17 @@
 # Usage: sh scripts/gpu-check.sh [SHARED_DIR]
 #   SHARED_DIR  a copy of the shared data (models/, reference/) inside the tree, e.g. gpu-shared;
 #               default $CARTOON_SHARED, else ./shared, else ../shared.
-# Logs go to $OUT (default ./gpu-check-out): one file per step and summary.txt.
+# Logs: $OUT/summary.txt and $OUT/gpu-check-logs.tar.gz (one file per step inside); OUT defaults to ./gpu-check-out.
 # Environment: CUDA_ARCHS (default: the GPU's own, from nvidia-smi), JOBS (default 16),
 #   BUILD (default build-gpu), SKIP_SANITIZER=1.
 set -u
 START=$(date +%s)
-OUT=${OUT:-$PWD/gpu-check-out}
-mkdir -p "$OUT"
+# The device tool returns at most 8 files from $OUT: every log is written to a work folder
+# that is packed into $OUT/gpu-check-logs.tar.gz at exit, beside $OUT/summary.txt.
+FINAL_OUT=${OUT:-$PWD/gpu-check-out}
+mkdir -p "$FINAL_OUT"
+OUT=$(mktemp -d)
+trap 'cp "$OUT/summary.txt" "$FINAL_OUT/" 2>/dev/null; tar -C "$OUT" -czf "$FINAL_OUT/gpu-check-logs.tar.gz" . 2>/dev/null' EXIT
 SHARED=${1:-${CARTOON_SHARED:-}}
 if [ -z "$SHARED" ]; then
     if [ -d shared/reference ]; then SHARED=shared; else SHARED=../shared; fi
@@ -27,6 +31,13 @@ elapsed() { echo $(( $(date +%s) - START )); }
 export PATH="$PATH:/usr/local/cuda/bin"
 
 say "gpu-check: $(date -u +%Y-%m-%dT%H:%M:%SZ), shared=$SHARED, build=$BUILD"
+
+# Build dependencies brought along by scripts/gpu-pack-deps.sh (the GPU machine has no network).
+if ls .gpudeps/*.deb > /dev/null 2>&1; then
+    for f in .gpudeps/*.deb; do dpkg -x "$f" / 2>> "$OUT/deps.log" || say "could not unpack $f"; done
+    ldconfig 2>/dev/null
+    say "unpacked $(ls .gpudeps/*.deb | wc -l) packages from .gpudeps"
+fi
 
 # ---- 1. the machine
 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || say "nvidia-smi failed (see nvidia-smi.txt)"
@@ -106,7 +117,7 @@ int main(int argc, char **argv)
         o.device = CARTOON_DEVICE_CUDA;
         o.precision = pv[p];
         cartoon_context *ctx = NULL;
-        cartoon_status st = cartoon_context_create(m, &o, &ctx);
+        cartoon_status st = cartoon_context_create(m, &o, &ctx, err, sizeof err);
         if (st) { printf("{\"precision\":\"%s\",\"error\":\"%s\"}\n", pn[p], cartoon_status_name(st)); continue; }
         for (int s = 0; s < 2; s++) {
             int n = sizes[s];

@@ -265,6 +265,13 @@ static void test_bad_arguments(void)
     cartoon_image huge = {buf, 20000, 6000, 20000 * 3, CARTOON_PIXEL_RGB};
     CHECK(unet_cartoonize(c, &huge, &huge, NULL) == CARTOON_E_LIMIT);
     cartoon_context_free(c);
+    char why[256];
+    co.device = CARTOON_DEVICE_CPU;
+    co.precision = CARTOON_PRECISION_BF16;
+    CHECK(cartoon_context_create(model, &co, &c, why, sizeof why) == CARTOON_E_UNSUPPORTED && c == NULL && strstr(why, "bf16"));
+    co.precision = CARTOON_PRECISION_FP16;
+    CHECK(cartoon_context_create(model, &co, &c, why, sizeof why) == CARTOON_E_UNSUPPORTED && strstr(why, "CUDA"));
+    co.precision = CARTOON_PRECISION_FP32;
     co.device = (cartoon_device)7;
     CHECK(cartoon_context_create(model, &co, &c, NULL, 0) == CARTOON_E_INVALID_ARGUMENT && c == NULL);
     CHECK(cartoon_context_create(NULL, NULL, &c, NULL, 0) == CARTOON_E_INVALID_ARGUMENT);

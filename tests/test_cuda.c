@@ -310,19 +310,6 @@ static void test_real_nodes(void)
     free(in);
 }
 
-static float *to_model_space(const cartoon_image *im)
-{
-    size_t n = (size_t)im->width * im->height;
-    float *x = malloc(n * 3 * sizeof *x);
-    for (int y = 0; y < im->height; y++)
-        for (int xx = 0; xx < im->width; xx++) {
-            const uint8_t *p = im->data + (size_t)y * im->stride + (size_t)xx * 3;
-            float *d = x + ((size_t)y * im->width + xx) * 3;
-            for (int c = 0; c < 3; c++) d[c] = p[2 - c] / 127.5f - 1.f;
-        }
-    return x;
-}
-
 static void end_to_end(cartoon_precision prec, const char *conv_env, const char *label)
 {
     size_t n;
@@ -349,7 +336,7 @@ static void end_to_end(cartoon_precision prec, const char *conv_env, const char 
             continue;
         }
         int h = im.height, w = im.width;
-        float *x = to_model_space(&im), *y = malloc((size_t)w * h * 3 * sizeof *y);
+        float *x = rgb_to_model_space(&im), *y = malloc((size_t)w * h * 3 * sizeof *y);
         st = cartoon_forward(ctx, x, h, w, y);
         CHECKF(st == CARTOON_OK, "%s %s: %s", label, name, cartoon_context_last_error(ctx));
         snprintf(rel, sizeof rel, "reference/%s", json_string_value(json_object_get(c, "output_float")));

@@ -88,20 +88,6 @@ static void layers_with(cartoon_conv_algo algo)
 static void test_layers_im2col(void) { layers_with(CARTOON_CONV_IM2COL); }
 static void test_layers_fast(void) { layers_with(CARTOON_CONV_FAST); }
 
-/* An 8-bit RGB image into the model's input: BGR, v / 127.5 - 1, as the spec defines it. */
-static float *to_model_space(const cartoon_image *im)
-{
-    size_t n = (size_t)im->width * im->height;
-    float *x = malloc(n * 3 * sizeof *x);
-    for (int y = 0; y < im->height; y++)
-        for (int xx = 0; xx < im->width; xx++) {
-            const uint8_t *p = im->data + (size_t)y * im->stride + (size_t)xx * 3;
-            float *d = x + ((size_t)y * im->width + xx) * 3;
-            for (int c = 0; c < 3; c++) d[c] = p[2 - c] / 127.5f - 1.f;
-        }
-    return x;
-}
-
 static void end_to_end(cartoon_conv_algo algo)
 {
     size_t n;
@@ -128,7 +114,7 @@ static void end_to_end(cartoon_conv_algo algo)
         CHECKF(cartoon_image_read(shared_path(rel), 0, &im, err, sizeof err) == CARTOON_OK, "%s: %s", rel, err);
         int h = (int)json_integer_value(json_object_get(c, "height")), w = (int)json_integer_value(json_object_get(c, "width"));
         CHECK(im.width == w && im.height == h && im.format == CARTOON_PIXEL_RGB);
-        float *x = to_model_space(&im), *y = malloc((size_t)w * h * 3 * sizeof *y);
+        float *x = rgb_to_model_space(&im), *y = malloc((size_t)w * h * 3 * sizeof *y);
         CHECK(cartoon_forward(ctx, x, h, w, y) == CARTOON_OK);
         snprintf(rel, sizeof rel, "reference/%s", json_string_value(json_object_get(c, "output_float")));
         int nd;

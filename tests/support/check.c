@@ -169,3 +169,17 @@ double psnr_u8(const uint8_t *a, const uint8_t *b, size_t n)
     if (se == 0) return INFINITY;
     return 10.0 * log10(255.0 * 255.0 / (se / (double)n));
 }
+
+float *rgb_to_model_space(const cartoon_image *im)
+{
+    size_t n = (size_t)im->width * im->height;
+    float *x = malloc(n * 3 * sizeof *x);
+    if (!x) return NULL;
+    for (int y = 0; y < im->height; y++)
+        for (int xx = 0; xx < im->width; xx++) {
+            const uint8_t *p = im->data + (size_t)y * im->stride + (size_t)xx * 3;
+            float *d = x + ((size_t)y * im->width + xx) * 3;
+            for (int c = 0; c < 3; c++) d[c] = p[2 - c] / 127.5f - 1.f;
+        }
+    return x;
+}

@@ -40,6 +40,11 @@ uint32_t rng_u32(void);
 /* Reads a little-endian float32 .npy (C order). Returns malloc'd data, shape in dims. */
 float *npy_read_f32(const char *path, int *ndim, size_t dims[8]);
 
+/* An 8-bit RGB cartoon_image (declared in cartoon.h) into the model's input space as the
+ * spec defines it: B, G, R order, v / 127.5 - 1. malloc'd, H x W x 3. */
+struct cartoon_image;
+float *rgb_to_model_space(const struct cartoon_image *im);
+
 /* Comparison helpers. */
 double max_abs_diff(const float *a, const float *b, size_t n);
 /* PSNR on 0..255 of 8-bit images made from model-space floats (clip((y+1)*127.5)). */
