@@ -175,6 +175,34 @@ static void NAME(pair4)(const ct_direct_job *j, int oy, int ox, int ix0)
     }
 }
 
+/* The common RGB-output case (cout = 3, cin a multiple of 8): three neighbouring pixels by
+ * three filters, nine accumulators, every FMA useful. */
+static void NAME(trio3)(const ct_direct_job *j, int oy, int ox, int ix0)
+{
+    const ct_direct *d = j->d;
+    const ct_conv_shape *s = j->s;
+    int k = d->k, cin = d->cin, st = s->stride;
+    size_t kkc = (size_t)k * k * cin, sc = (size_t)st * cin;
+    vf a0 = VZERO, a1 = VZERO, a2 = VZERO, b0 = VZERO, b1 = VZERO, b2 = VZERO, c0 = VZERO, c1 = VZERO, c2 = VZERO;
+    for (int ky = 0; ky < k; ky++) {
+        int iy = oy * st + ky - s->pad_top;
+        if (iy < 0 || iy >= s->h) continue;
+        /* the window rows are contiguous: (kx, ci) runs over k * cin consecutive floats */
+        const float *p0 = j->in + ((size_t)iy * s->w + ix0) * cin, *p1 = p0 + sc, *p2 = p1 + sc;
+        const float *w0 = d->w + (size_t)ky * k * cin, *w1 = w0 + kkc, *w2 = w1 + kkc;
+        for (int t = 0, n = k * cin; t < n; t += 8) {
+            vf x = VLOAD(p0 + t), y = VLOAD(p1 + t), z = VLOAD(p2 + t), w;
+            w = VLOAD(w0 + t); a0 = VFMA(x, w, a0); b0 = VFMA(y, w, b0); c0 = VFMA(z, w, c0);
+            w = VLOAD(w1 + t); a1 = VFMA(x, w, a1); b1 = VFMA(y, w, b1); c1 = VFMA(z, w, c1);
+            w = VLOAD(w2 + t); a2 = VFMA(x, w, a2); b2 = VFMA(y, w, b2); c2 = VFMA(z, w, c2);
+        }
+    }
+    float v[9] = {VHSUM(a0), VHSUM(a1), VHSUM(a2), VHSUM(b0), VHSUM(b1), VHSUM(b2), VHSUM(c0), VHSUM(c1), VHSUM(c2)};
+    size_t o = ((size_t)oy * s->ow + ox) * 3;
+    const float *res = j->ep && j->ep->residual ? j->ep->residual + o : NULL;
+    for (int q = 0; q < 9; q++) j->out[o + q] = NAME(epi)(j->ep, v[q], q % 3, res ? res + q / 3 * 3 : NULL);
+}
+
 /* Input channels in lanes (cout < 8): one dot product of the window with each filter. */
 static void NAME(row_cin)(const ct_direct_job *j, int oy)
 {
@@ -183,6 +211,12 @@ static void NAME(row_cin)(const ct_direct_job *j, int oy)
     int k = d->k, cin = d->cin, cv = cin / 8 * 8;
     for (int ox = 0; ox < s->ow; ox++) {
         int ix0 = ox * s->stride - s->pad_left;
+        if (d->cout == 3 && cin % 8 == 0 && ix0 >= 0 && ox + 2 < s->ow &&
+            (ox + 2) * s->stride - s->pad_left + k <= s->w) {
+            NAME(trio3)(j, oy, ox, ix0);
+            ox += 2;
+            continue;
+        }
         if (d->cout <= 4 && ix0 >= 0 && ox + 1 < s->ow && (ox + 1) * s->stride - s->pad_left + k <= s->w) {
             NAME(pair4)(j, oy, ox, ix0);
             ox++;
