@@ -44,7 +44,7 @@ static size_t node_scratch(const cpu_backend *b, const cartoon_model *m, const c
         ct_conv_shape_init(&s, src->h, src->w, n->cin, n->channels, n->kernel, n->stride);
         return ct_im2col_scratch_floats(&s, IM2COL_TILE_BYTES) * sizeof(float);
     }
-    if (n->op == OP_GUIDED_FILTER) return ct_guided_filter_scratch_floats(src->h, src->w) * sizeof(float);
+    if (n->op == OP_GUIDED_FILTER) return ct_guided_filter_scratch_floats(src->h, src->w, ct_pool_size(b->cfg.pool)) * sizeof(float);
     return 0;
 }
 

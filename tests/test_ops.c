@@ -207,7 +207,7 @@ static void test_guided_filter(void)
         size_t n = (size_t)h * w * c;
         float *x = rnd(n, -1, 1), *y = rnd(n, -1, 1), *got = malloc(n * 4);
         double *ref = malloc(n * 8);
-        float *scratch = malloc(ct_guided_filter_scratch_floats(h, w) * 4);
+        float *scratch = malloc(ct_guided_filter_scratch_floats(h, w, ct_pool_size(pool)) * 4);
         gf_ref(x, y, h, w, c, r, 5e-3, ref);
         ct_guided_filter(x, y, h, w, c, r, 5e-3f, got, scratch, pool);
         double d = 0;
