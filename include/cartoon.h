@@ -267,7 +267,7 @@ CARTOON_API cartoon_status cartoon_context_set_observer(cartoon_context *ctx, ca
  * Runs the network on a float image already in model space: H x W x C interleaved, channel
  * order and normalisation as the model wants (BGR, v/127.5-1 for the shipped model). Any
  * H, W >= 1: the input is edge-padded to the model's multiple and the output cropped back.
- * out has the same shape. Errors as unet_cartoonize().
+ * out has the same shape and may be the same buffer as in. Errors as unet_cartoonize().
  */
 CARTOON_API cartoon_status cartoon_forward(cartoon_context *ctx, const float *in, int h, int w,
                                            float *out);

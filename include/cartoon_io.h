@@ -52,7 +52,7 @@ CARTOON_API void cartoon_image_free(cartoon_image *img);
 typedef struct cartoon_write_options {
     int quality;  /* JPEG and lossy WebP, 1..100; default 90 */
     int lossless; /* WebP: 1 = lossless; default 0 */
-    int png_compression; /* zlib level 0..9; default 6 */
+    int png_compression; /* zlib level 0..9; default 4 */
 } cartoon_write_options;
 
 CARTOON_API void cartoon_write_options_default(cartoon_write_options *opt);

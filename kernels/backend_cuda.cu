@@ -579,8 +579,10 @@ void cuda_destroy(ct_backend *be)
 
 const ct_backend_ops cuda_ops = {
     "cuda",
-    {1, 1}, /* conv + add (residual epilogue), upsample + add (skip) */
+    {1, 1, 1}, /* conv + add (residual epilogue), upsample + add (skip), written over the skip */
+    NULL,      /* scratch: the backend keeps its own device scratch */
     cuda_reserve,
+    NULL,      /* host: activations live in device memory */
     cuda_write,
     cuda_read,
     cuda_run,

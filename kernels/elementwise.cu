@@ -77,8 +77,10 @@ __global__ void concat_kernel(concat_args a, size_t n, float *__restrict__ out)
 }
 
 /* TF1 bilinear (asymmetric) or nearest, as lib/upsample.c computes it. */
+/* skip and out may be the same buffer (the plan's in-place skip add): no __restrict__ on them;
+ * each thread reads skip[i] before it writes out[i]. */
 __global__ void upsample_kernel(const float *__restrict__ in, int h, int w, int c, int bilinear,
-                                const float *__restrict__ skip, float *__restrict__ out, size_t n)
+                                const float *skip, float *out, size_t n)
 {
     const int OW = 2 * w;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {

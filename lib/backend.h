@@ -14,9 +14,15 @@ typedef struct ct_backend ct_backend;
 typedef struct ct_backend_ops {
     const char *name;
     ct_fusion_caps fusion;
-    /* Makes room for a plan: the arena (plan->arena_bytes) and the scratch its nodes need.
+    /* Scratch node i's kernel needs under plan p, planned into the arena beside the tensors
+     * (p->t[i].scratch_offset). NULL: the backend keeps its own scratch. */
+    size_t (*scratch)(ct_backend *be, const cartoon_model *m, const ct_plan *p, int i);
+    /* Makes room for a plan: the arena (plan->arena_bytes) and any scratch of its own.
      * Called when the input size changes; keeps existing memory when it is large enough. */
     cartoon_status (*reserve)(ct_backend *be, const cartoon_model *m, const ct_plan *p, ct_err *e);
+    /* Node i's buffer when it is host memory the executor may use in place (saves a staging
+     * copy of the input and output); NULL for device memory. */
+    float *(*host)(ct_backend *be, const ct_plan *p, int i);
     /* Copies a host float tensor into node i's buffer / out of it. */
     cartoon_status (*write)(ct_backend *be, const ct_plan *p, int i, const float *host, ct_err *e);
     cartoon_status (*read)(ct_backend *be, const ct_plan *p, int i, float *host, ct_err *e);

@@ -1,5 +1,5 @@
-/* The CPU backend: one malloc'd arena for activations, one scratch buffer sized for the
- * hungriest node, and the kernels of lib/ops.h (Winograd for 3x3 stride-1 convs on the fast
+/* The CPU backend: one malloc'd arena holding the activations and every node's scratch
+ * (both planned from lifetimes by lib/plan.c), and the kernels of lib/ops.h (Winograd for 3x3 stride-1 convs on the fast
  * path, im2col + OpenBLAS otherwise). */
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +17,6 @@ typedef struct cpu_backend {
     ct_backend_config cfg;
     unsigned char *arena;
     size_t arena_cap;
-    float *scratch;
-    size_t scratch_cap;    /* bytes */
     int isa;
 } cpu_backend;
 
@@ -32,8 +30,9 @@ static int use_winograd(const cpu_backend *b, const ct_node *n)
     return n->fast && b->cfg.conv != CARTOON_CONV_IM2COL;
 }
 
-static size_t node_scratch(const cpu_backend *b, const cartoon_model *m, const ct_plan *p, int i)
+static size_t cpu_scratch(ct_backend *be, const cartoon_model *m, const ct_plan *p, int i)
 {
+    const cpu_backend *b = (const cpu_backend *)be;
     const ct_node *n = &m->nodes[i];
     const ct_tensor_plan *src = &p->t[n->n_in ? n->in[0] : 0];
     if (n->op == OP_CONV2D) {
@@ -51,11 +50,6 @@ static size_t node_scratch(const cpu_backend *b, const cartoon_model *m, const c
 static cartoon_status cpu_reserve(ct_backend *be, const cartoon_model *m, const ct_plan *p, ct_err *e)
 {
     cpu_backend *b = (cpu_backend *)be;
-    size_t need = 0;
-    for (int i = 0; i < m->n_nodes; i++) {
-        size_t s = node_scratch(b, m, p, i);
-        if (s > need) need = s;
-    }
     if (p->arena_bytes > b->arena_cap) {
         free(b->arena);
         b->arena_cap = 0;
@@ -63,19 +57,10 @@ static cartoon_status cpu_reserve(ct_backend *be, const cartoon_model *m, const 
         if (!b->arena) return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory for a %zu-byte arena", p->arena_bytes);
         b->arena_cap = p->arena_bytes;
     }
-    if (need > b->scratch_cap) {
-        free(b->scratch);
-        b->scratch_cap = 0;
-        size_t rounded;
-        if (!ct_add_size(need, CT_ARENA_ALIGN - 1, &rounded))
-            return ct_fail(e, CARTOON_E_LIMIT, "%zu bytes of scratch overflow", need);
-        rounded = rounded / CT_ARENA_ALIGN * CT_ARENA_ALIGN;
-        b->scratch = aligned_alloc(CT_ARENA_ALIGN, rounded);
-        if (!b->scratch) return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory for %zu bytes of scratch", need);
-        b->scratch_cap = rounded;
-    }
     return CARTOON_OK;
 }
+
+static float *cpu_host(ct_backend *be, const ct_plan *p, int i) { return tensor((cpu_backend *)be, p, i); }
 
 static cartoon_status cpu_write(ct_backend *be, const ct_plan *p, int i, const float *host, ct_err *e)
 {
@@ -99,6 +84,7 @@ static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_p
     const float *a = n->n_in ? tensor(b, p, n->in[0]) : NULL;
     const ct_tensor_plan *ta = n->n_in ? &p->t[n->in[0]] : NULL;
     ct_pool *pool = b->cfg.pool;
+    void *scratch = b->arena + o->scratch_offset; /* planned with the tensors, 64-byte aligned */
 
     /* A node fused with its add: the add's other operand joins the epilogue. */
     const float *residual = NULL;
@@ -117,9 +103,9 @@ static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_p
         ct_epilogue ep = {n->bias, n->act, n->alpha, residual, add ? add->act : ACT_NONE,
                           add ? add->alpha : 0.f};
         if (n->op == OP_DEPTHWISE_CONV2D) ct_depthwise_conv2d(&s, a, n->weight, &ep, out, pool);
-        else if (use_winograd(b, n)) return ct_winograd_conv(n->fast, &s, a, &ep, out, b->scratch, pool, b->isa);
+        else if (use_winograd(b, n)) return ct_winograd_conv(n->fast, &s, a, &ep, out, scratch, pool, b->isa);
         else if (n->direct && b->cfg.conv != CARTOON_CONV_IM2COL) return ct_direct_conv(n->direct, &s, a, &ep, out, pool, b->isa);
-        else ct_conv2d_im2col(&s, a, n->weight, &ep, out, b->scratch, IM2COL_TILE_BYTES, pool);
+        else ct_conv2d_im2col(&s, a, n->weight, &ep, out, scratch, IM2COL_TILE_BYTES, pool);
         return CARTOON_OK;
     }
     case OP_ADD:
@@ -136,7 +122,7 @@ static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_p
         ct_upsample2x(a, ta->h, ta->w, ta->c, n->upmode == UP_BILINEAR_TF1, residual, out, pool);
         return CARTOON_OK;
     case OP_GUIDED_FILTER:
-        ct_guided_filter(a, tensor(b, p, n->in[1]), o->h, o->w, o->c, n->radius, n->eps, out, b->scratch, pool);
+        ct_guided_filter(a, tensor(b, p, n->in[1]), o->h, o->w, o->c, n->radius, n->eps, out, scratch, pool);
         return CARTOON_OK;
     default:
         return ct_fail(e, CARTOON_E_INTERNAL, "node '%s': op %d has no CPU kernel", n->name, n->op);
@@ -145,8 +131,7 @@ static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_p
 
 static uint64_t cpu_memory(const ct_backend *be)
 {
-    const cpu_backend *b = (const cpu_backend *)be;
-    return b->arena_cap + b->scratch_cap;
+    return ((const cpu_backend *)be)->arena_cap;
 }
 
 static void cpu_destroy(ct_backend *be)
@@ -154,14 +139,15 @@ static void cpu_destroy(ct_backend *be)
     cpu_backend *b = (cpu_backend *)be;
     if (!b) return;
     free(b->arena);
-    free(b->scratch);
     free(b);
 }
 
 static const ct_backend_ops cpu_ops = {
     .name = "cpu",
-    .fusion = {.conv_add = 1, .upsample_add = 1},
+    .fusion = {.conv_add = 1, .upsample_add = 1, .inplace_skip = 1},
+    .scratch = cpu_scratch,
     .reserve = cpu_reserve,
+    .host = cpu_host,
     .write = cpu_write,
     .read = cpu_read,
     .run = cpu_run,

@@ -124,62 +124,69 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
 
     const cartoon_model *m = ctx->model;
     size_t in_px = (size_t)in->width * in->height, m_px = (size_t)mw * mh, o_px = (size_t)ow * oh;
-    /* img: model input, model output; the input at its own size when resampling */
+    float s = o.strength;
     int resample_in = mw != in->width || mh != in->height;
-    size_t need, in_need = 0;
-    if (!ct_mul_size(m_px, 6, &need) || (resample_in && !ct_mul_size(in_px, 3, &in_need)) ||
-        !ct_add_size(need, in_need, &need))
+    int same_size = ow == in->width && oh == in->height; /* then the input itself is the original */
+    int keep_orig = !same_size && s < 1.f;                /* a model-size result blended by strength */
+    /* Working floats: x, the model input, which cartoon_forward() overwrites with its output;
+     * when the model runs at another size, `full` (the input at its own size) to resample
+     * from; for keep_orig, the resampled input before normalisation. */
+    size_t need, in_need = 0, keep_need = 0;
+    if (!ct_mul_size(m_px, 3, &need) || (resample_in && !ct_mul_size(in_px, 3, &in_need)) ||
+        (keep_orig && !ct_mul_size(m_px, 3, &keep_need)) || !ct_add_size(need, in_need, &need) ||
+        !ct_add_size(need, keep_need, &need))
         return ct_ctx_fail(ctx, CARTOON_E_LIMIT, "working buffers for %dx%d overflow", in->width, in->height);
     if ((st = ct_ctx_grow(ctx, &ctx->img, &ctx->img_cap, need))) return st;
-    float *mx = ctx->img, *my = mx + 3 * m_px, *full = my + 3 * m_px;
+    float *x = ctx->img, *full = x + 3 * m_px, *orig = full + in_need;
     if (resample_in) {
         to_float(in, m->bgr, full);
-        if ((st = ct_resample(full, in->width, in->height, 3, mx, mw, mh)))
+        if ((st = ct_resample(full, in->width, in->height, 3, x, mw, mh)))
             return ct_ctx_fail(ctx, st, "no memory to resample the input to %dx%d", mw, mh);
     } else {
-        to_float(in, m->bgr, mx);
+        to_float(in, m->bgr, x);
     }
-    for (size_t k = 0; k < 3 * m_px; k++) mx[k] = mx[k] * m->scale + m->offset;
+    if (keep_orig) memcpy(orig, x, 3 * m_px * sizeof *x);
+    for (size_t k = 0; k < 3 * m_px; k++) x[k] = x[k] * m->scale + m->offset;
 
-    if ((st = cartoon_forward(ctx, mx, mh, mw, my))) return st;
+    if ((st = cartoon_forward(ctx, x, mh, mw, x))) return st;
 
-    /* back to pixel values; restore the input (pixel values) in mx for blending */
-    for (size_t k = 0; k < 3 * m_px; k++) {
-        my[k] = (my[k] - m->offset) / m->scale;
-        mx[k] = (mx[k] - m->offset) / m->scale;
-    }
-    float *cart = my, *orig = mx, *tmp = NULL;
-    if (ow != mw || oh != mh) { /* only when the input was resampled, so `full` holds it */
+    for (size_t k = 0; k < 3 * m_px; k++) x[k] = (x[k] - m->offset) / m->scale; /* pixel values */
+    float *cart = x, *tmp = NULL;
+    if (ow != mw || oh != mh) { /* back to the input size */
         size_t tmp_bytes;
         if (!ct_mul_size(o_px, 3 * sizeof *tmp, &tmp_bytes))
             return ct_ctx_fail(ctx, CARTOON_E_LIMIT, "a %dx%d result overflows", ow, oh);
         tmp = malloc(tmp_bytes);
         if (!tmp) return ct_ctx_fail(ctx, CARTOON_E_OUT_OF_MEMORY, "no memory to resample the result");
-        if ((st = ct_resample(my, mw, mh, 3, tmp, ow, oh))) {
+        if ((st = ct_resample(x, mw, mh, 3, tmp, ow, oh))) {
             free(tmp);
             return ct_ctx_fail(ctx, st, "no memory to resample the result to %dx%d", ow, oh);
         }
         cart = tmp;
-        orig = full; /* the output is at the input size, so it blends with the input */
     }
-    float s = o.strength;
     int obpp = cartoon_pixel_size(out->format), ibpp = cartoon_pixel_size(in->format);
-    int swap = is_bgr(out->format) != m->bgr;
-    int alpha_from_in = obpp == 4 && ibpp == 4 && ow == in->width && oh == in->height;
+    int swap = is_bgr(out->format) != m->bgr, in_swap = is_bgr(in->format) != m->bgr;
+    int alpha_from_in = obpp == 4 && ibpp == 4 && same_size;
     for (int y = 0; y < oh; y++) {
         uint8_t *d = out->data + (size_t)y * out->stride;
         const uint8_t *src = in->data + (size_t)y * in->stride;
-        for (int x = 0; x < ow; x++, d += obpp) {
-            size_t p = ((size_t)y * ow + x) * 3;
+        for (int xx = 0; xx < ow; xx++, d += obpp) {
+            size_t p = ((size_t)y * ow + xx) * 3;
             float v[3] = {cart[p], cart[p + 1], cart[p + 2]};
             if (s < 1.f) {
-                const float *g = orig + p;
+                float g[3];
+                if (same_size) { /* the input pixel, in the model's channel order */
+                    const uint8_t *q = src + (size_t)xx * ibpp;
+                    g[0] = q[in_swap ? 2 : 0]; g[1] = q[1]; g[2] = q[in_swap ? 0 : 2];
+                } else {
+                    g[0] = orig[p]; g[1] = orig[p + 1]; g[2] = orig[p + 2];
+                }
                 for (int k = 0; k < 3; k++) v[k] = s * v[k] + (1.f - s) * g[k];
             }
             d[0] = to_u8(v[swap ? 2 : 0]);
             d[1] = to_u8(v[1]);
             d[2] = to_u8(v[swap ? 0 : 2]);
-            if (obpp == 4) d[3] = alpha_from_in ? src[(size_t)x * 4 + 3] : 255;
+            if (obpp == 4) d[3] = alpha_from_in ? src[(size_t)xx * 4 + 3] : 255;
         }
     }
     free(tmp);

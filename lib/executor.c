@@ -13,6 +13,12 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static size_t node_scratch(void *user, const cartoon_model *m, const ct_plan *p, int i)
+{
+    ct_backend *be = user;
+    return be->ops->scratch(be, m, p, i);
+}
+
 static cartoon_status ensure_plan(cartoon_context *ctx, int ph, int pw)
 {
     const cartoon_model *m = ctx->model;
@@ -21,8 +27,9 @@ static cartoon_status ensure_plan(cartoon_context *ctx, int ph, int pw)
         return CARTOON_OK;
     ctx->planned = 0;
     ct_err e = {ctx->err, sizeof ctx->err};
-    ct_fusion_caps caps = fuse ? ctx->be->ops->fusion : (ct_fusion_caps){0, 0};
-    cartoon_status st = ct_plan_build(m, ph, pw, caps, &ctx->plan, &e);
+    ct_fusion_caps caps = fuse ? ctx->be->ops->fusion : (ct_fusion_caps){0, 0, 0};
+    cartoon_status st = ct_plan_build(m, ph, pw, caps, ctx->be->ops->scratch ? node_scratch : NULL, ctx->be,
+                                      &ctx->plan, &e);
     if (!st) st = ctx->be->ops->reserve(ctx->be, m, &ctx->plan, &e);
     if (st) return st;
     ctx->planned = 1;
@@ -71,13 +78,16 @@ cartoon_status cartoon_forward(cartoon_context *ctx, const float *in, int h, int
     int ph = (h + pm - 1) / pm * pm, pw = (w + pm - 1) / pm * pm;
     int c = m->in_channels;
     cartoon_status st = ensure_plan(ctx, ph, pw);
-    if (!st) st = ct_ctx_grow(ctx, &ctx->stage, &ctx->stage_cap, (size_t)ph * pw * c);
     if (st) { ctx->planned = 0; return st; }
-
     ct_err e = {ctx->err, sizeof ctx->err};
     const ct_backend_ops *ops = ctx->be->ops;
-    ct_pad_edge(in, h, w, c, ctx->stage, ph, pw);
-    if ((st = ops->write(ctx->be, &ctx->plan, 0, ctx->stage, &e))) return st;
+    /* host-memory backends are padded into and cropped from in place; others stage */
+    float *in_host = ops->host ? ops->host(ctx->be, &ctx->plan, 0) : NULL;
+    float *out_host = ops->host ? ops->host(ctx->be, &ctx->plan, m->output) : NULL;
+    if ((!in_host || !out_host) && (st = ct_ctx_grow(ctx, &ctx->stage, &ctx->stage_cap, (size_t)ph * pw * c)))
+        return st;
+    ct_pad_edge(in, h, w, c, in_host ? in_host : ctx->stage, ph, pw);
+    if (!in_host && (st = ops->write(ctx->be, &ctx->plan, 0, ctx->stage, &e))) return st;
     int timed = ctx->observer != NULL;
     if (timed && (st = report(ctx, 0, 0))) return st;
     for (int i = 1; i < m->n_nodes; i++) {
@@ -90,7 +100,7 @@ cartoon_status cartoon_forward(cartoon_context *ctx, const float *in, int h, int
         if (timed && ops->sync && (st = ops->sync(ctx->be, &e))) return st;
         if (timed && (st = report(ctx, i, now_ms() - t0))) return st;
     }
-    if ((st = ops->read(ctx->be, &ctx->plan, m->output, ctx->stage, &e))) return st;
-    ct_crop(ctx->stage, pw, c, out, h, w);
+    if (!out_host && (st = ops->read(ctx->be, &ctx->plan, m->output, ctx->stage, &e))) return st;
+    ct_crop(out_host ? out_host : ctx->stage, pw, c, out, h, w);
     return CARTOON_OK;
 }

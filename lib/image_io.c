@@ -252,7 +252,9 @@ void cartoon_write_options_default(cartoon_write_options *opt)
     if (!opt) return;
     opt->quality = 90;
     opt->lossless = 0;
-    opt->png_compression = 6;
+    /* level 4: on a 2048x2048 cartoon 2.1x faster to write than zlib's default 6, for a file
+     * 3% larger (measured, see docs/performance.md) */
+    opt->png_compression = 4;
 }
 
 static cartoon_status check_image(const cartoon_image *img, ct_err *e)

@@ -23,15 +23,22 @@ static int can_fuse(const cartoon_model *m, int i, ct_fusion_caps caps)
     return 0;
 }
 
-typedef struct { size_t bytes; int idx; } by_size;
+/* A block to place in the arena: a node's output or a node's scratch. */
+typedef struct {
+    size_t bytes;
+    int def, last;
+    size_t *offset;
+    int node;
+} block;
+
 static int cmp_size(const void *a, const void *b)
 {
-    const by_size *x = a, *y = b;
-    return x->bytes > y->bytes ? -1 : x->bytes < y->bytes ? 1 : x->idx - y->idx;
+    const block *x = a, *y = b;
+    return x->bytes > y->bytes ? -1 : x->bytes < y->bytes ? 1 : x->node - y->node;
 }
 
-cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_caps caps, ct_plan *p,
-                             ct_err *e)
+cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_caps caps,
+                             ct_scratch_fn scratch, void *scratch_user, ct_plan *p, ct_err *e)
 {
     int n = m->n_nodes;
     p->ph = ph; p->pw = pw; p->n = n; p->arena_bytes = 0;
@@ -66,31 +73,53 @@ cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_c
     for (int i = 0; i < n; i++)
         if (t[i].fused) { t[i + 1].def = i; t[i].bytes = 0; }
 
-    by_size *order = malloc((size_t)n * sizeof *order);
+    /* A fused upsample + skip add may write its sum over the skip operand when that dies
+     * there: each element of the skip is read just before the same element is written. At
+     * full resolution this saves the largest buffer of the network (32 channels). */
+    for (int i = 0; caps.inplace_skip && i + 1 < n; i++) {
+        if (!t[i].fused || m->nodes[i].op != OP_UPSAMPLE) continue;
+        const ct_node *add = &m->nodes[i + 1];
+        int skip = add->in[0] == i ? add->in[1] : add->in[0];
+        if (skip == 0 || t[skip].store != skip || t[skip].last != i + 1 || t[skip].bytes != t[i + 1].bytes ||
+            i + 1 == m->output)
+            continue;
+        t[skip].last = t[i + 1].last;
+        t[i + 1].bytes = 0;
+        t[i + 1].store = t[i].store = skip;
+    }
+
+    /* Scratch lives at the step its node runs: a fused pair runs at the producer's step. */
+    for (int i = 1; i < n && scratch; i++)
+        if (!(t[i - 1].fused)) t[i].scratch_bytes = scratch(scratch_user, m, p, i);
+
+    block *order = malloc((size_t)2 * n * sizeof *order);
     if (!order) return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory to plan");
-    for (int i = 0; i < n; i++) order[i] = (by_size){t[i].bytes, i};
-    qsort(order, (size_t)n, sizeof *order, cmp_size);
-    /* Greedy placement, largest first: each buffer goes at the lowest offset where it does
-     * not overlap, in address and lifetime, any buffer already placed. */
-    for (int a = 0; a < n; a++) {
-        int i = order[a].idx;
-        if (!t[i].bytes) continue;
+    int nb = 0;
+    for (int i = 0; i < n; i++) {
+        if (t[i].bytes) order[nb++] = (block){t[i].bytes, t[i].def, t[i].last, &t[i].offset, i};
+        if (t[i].scratch_bytes) order[nb++] = (block){t[i].scratch_bytes, i, i, &t[i].scratch_offset, i};
+    }
+    qsort(order, (size_t)nb, sizeof *order, cmp_size);
+    /* Greedy placement, largest first: each block goes at the lowest offset where it does
+     * not overlap, in address and lifetime, any block already placed. */
+    for (int a = 0; a < nb; a++) {
+        block *bi = &order[a];
         size_t sz;
-        if (!ct_add_size(t[i].bytes, CT_ARENA_ALIGN - 1, &sz)) {
+        if (!ct_add_size(bi->bytes, CT_ARENA_ALIGN - 1, &sz)) {
             free(order);
-            return ct_fail(e, CARTOON_E_LIMIT, "node '%s': tensor size overflows", m->nodes[i].name);
+            return ct_fail(e, CARTOON_E_LIMIT, "node '%s': tensor size overflows", m->nodes[bi->node].name);
         }
         sz = sz / CT_ARENA_ALIGN * CT_ARENA_ALIGN;
         size_t off = 0;
         for (int moved = 1; moved;) {
             moved = 0;
             for (int b = 0; b < a; b++) {
-                int j = order[b].idx;
-                if (!t[j].bytes || t[j].last < t[i].def || t[i].last < t[j].def) continue;
+                const block *bj = &order[b];
+                if (bj->last < bi->def || bi->last < bj->def) continue;
                 /* offsets and sizes were checked when placed: every end fits in size_t
                  * with the alignment slack (checked below) */
-                if (off < t[j].offset + t[j].bytes && t[j].offset < off + sz) {
-                    off = (t[j].offset + t[j].bytes + CT_ARENA_ALIGN - 1) / CT_ARENA_ALIGN * CT_ARENA_ALIGN;
+                if (off < *bj->offset + bj->bytes && *bj->offset < off + sz) {
+                    off = (*bj->offset + bj->bytes + CT_ARENA_ALIGN - 1) / CT_ARENA_ALIGN * CT_ARENA_ALIGN;
                     moved = 1;
                 }
             }
@@ -98,10 +127,10 @@ cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_c
         size_t end;
         if (!ct_add_size(off, sz, &end) || !ct_add_size(end, CT_ARENA_ALIGN, &end)) {
             free(order);
-            return ct_fail(e, CARTOON_E_LIMIT, "node '%s': arena size overflows", m->nodes[i].name);
+            return ct_fail(e, CARTOON_E_LIMIT, "node '%s': arena size overflows", m->nodes[bi->node].name);
         }
         end -= CT_ARENA_ALIGN;
-        t[i].offset = off;
+        *bi->offset = off;
         if (end > p->arena_bytes) p->arena_bytes = end;
     }
     free(order);

@@ -13,7 +13,10 @@ typedef struct ct_tensor_plan {
     size_t offset;      /* byte offset in the arena */
     int def, last;      /* first and last node index at which the buffer is live */
     int fused;          /* 1: computed by this node's consumer (node + 1) in one pass */
-    int store;          /* index of the node whose buffer holds this result */
+    int store;          /* index of the node whose buffer holds this result (itself, the add
+                           it is fused into, or the skip operand an add overwrote) */
+    size_t scratch_bytes;  /* the node's kernel scratch, planned in the arena like a tensor */
+    size_t scratch_offset; /* that lives only while the node runs */
 } ct_tensor_plan;
 
 typedef struct ct_plan {
@@ -30,10 +33,16 @@ typedef struct ct_plan {
 typedef struct ct_fusion_caps {
     int conv_add;
     int upsample_add;
+    int inplace_skip;  /* the fused upsample + add may write over its skip operand */
 } ct_fusion_caps;
 
+/* Bytes of scratch node i's kernel needs under plan p (shapes already set); 0 for none. */
+typedef size_t (*ct_scratch_fn)(void *user, const cartoon_model *m, const ct_plan *p, int i);
+
 /* Builds the plan into p (p->t must hold m->n_nodes entries). ph, pw are multiples of
- * m->pad_multiple. Fails only on size overflow. */
-cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_caps caps, ct_plan *p,
-                             ct_err *e);
+ * m->pad_multiple. scratch (may be NULL) sizes each node's scratch, which is then placed in
+ * the arena too: a node's scratch reuses memory of tensors dead at its step. Fails only on
+ * size overflow or no memory. */
+cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_caps caps,
+                             ct_scratch_fn scratch, void *scratch_user, ct_plan *p, ct_err *e);
 #endif

@@ -168,6 +168,18 @@ static void test_resolution(void)
             if (d > worst) worst = d;
         }
     CHECKF(worst <= 0, "resolution 48: off by %d", worst);
+    /* strength 0 at model size gives the area-downscaled input itself */
+    o.strength = 0.f;
+    uint8_t *plain = run(c, &portrait, CARTOON_PIXEL_RGB, &o, &ow, &oh, &st);
+    CHECK(st == CARTOON_OK && ow == 48 && oh == 32);
+    int worst0 = 0;
+    for (size_t q = 0; q < 48 * 32 * 3; q++) {
+        int d = (int)ceil(fabs(plain[q] - downf[q]) - 0.5);
+        if (d > worst0) worst0 = d;
+    }
+    CHECKF(worst0 <= 0, "strength 0 at model size: off by %d", worst0);
+    free(plain);
+    o.strength = 1.f;
     /* and brought back to the input size by default */
     o.keep_model_size = 0;
     uint8_t *back = run(c, &portrait, CARTOON_PIXEL_RGB, &o, &ow, &oh, &st);
