@@ -339,7 +339,7 @@ static void test_format_detection(void)
     CHECK(cartoon_file_format_sniff("GIF89a", 6) == CARTOON_FILE_AUTO);
     cartoon_write_options o;
     cartoon_write_options_default(&o);
-    CHECK(o.quality == 90 && o.lossless == 0 && o.png_compression == 6);
+    CHECK(o.quality == 90 && o.lossless == 0 && o.png_compression == 4);
 }
 
 typedef struct codec_case {
