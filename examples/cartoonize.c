@@ -154,6 +154,17 @@ int main(int argc, char **argv)
             continue;
         }
         const char *dst = to_dir ? out_path : output;
+        /* a.png and a.jpg would both become DIR/a.png: never overwrite an output of this run */
+        int clash = -1;
+        for (int k = 0; to_dir && k < i && clash < 0; k++) {
+            char prev[4096];
+            if (output_name(output, argv[first + k], dir_format, prev, sizeof prev) && !strcmp(prev, dst)) clash = k;
+        }
+        if (clash >= 0) {
+            fprintf(stderr, "cartoonize: %s: skipped, its output %s is that of %s\n", in_path, dst, argv[first + clash]);
+            failed++;
+            continue;
+        }
         double t0 = now_s();
         int rc = process(&j, in_path, dst);
         if (rc) failed++;

@@ -97,6 +97,11 @@ static void test_batch_and_formats(void)
         CHECKF(cartoon_image_read(p, 0, &o, err, sizeof err) == CARTOON_OK && o.width == 96 && o.height == 64, "%s", p);
         cartoon_image_free(&o);
     }
+    /* a.png and a.jpg map to the same output: the second is refused, the first kept */
+    char a_jpg[512];
+    snprintf(a_jpg, sizeof a_jpg, "%s/a.jpg", tmp);
+    CHECK(cartoon_image_write(a_jpg, &im, CARTOON_FILE_AUTO, NULL, err, sizeof err) == CARTOON_OK);
+    CHECK(sh("%s -m %s %s %s -o %s 2>/dev/null", bin(), model, a, a_jpg, dir) == 1);
     /* one missing input: the rest are done, exit status 1 */
     CHECK(sh("%s -m %s %s /nonexistent.png -o %s 2>/dev/null", bin(), model, a, dir) == 1);
     /* resolution and strength through the CLI; JPEG output */
