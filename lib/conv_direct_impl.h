@@ -81,44 +81,48 @@ static void NAME(row_cout)(const ct_direct_job *j, int oy)
         int n = s->cout - cb < 16 ? s->cout - cb : 16;
         int two = n > 8;
         int ox = 0;
-        /* 4 pixels at once where their windows lie wholly inside the row: each weight
-         * vector loaded feeds 4 (or 8) FMAs */
+        /* 6 pixels at once where their windows lie wholly inside the row: each weight
+         * vector loaded feeds 6 FMAs, and the 12 accumulators (two vectors of channels)
+         * are enough independent chains to keep both FMA units busy */
         for (; ox < s->ow; ox++) {
             int ix0 = ox * st - s->pad_left;
-            if (ix0 >= 0 && ox + 3 < s->ow && (ox + 3) * st - s->pad_left + k <= s->w) break;
+            if (ix0 >= 0 && ox + 5 < s->ow && (ox + 5) * st - s->pad_left + k <= s->w) break;
             vf a0 = VZERO, a1 = VZERO;
             NAME(px16)(d, s, j->in, oy, ox, cb, &a0, two ? &a1 : NULL);
             NAME(store)(d, s, j->ep, j->out, oy, ox, cb, n, a0, a1);
         }
-        for (; ox + 3 < s->ow && (ox + 3) * st - s->pad_left + k <= s->w; ox += 4) {
-            vf a00 = VZERO, a01 = VZERO, a10 = VZERO, a11 = VZERO;
-            vf a20 = VZERO, a21 = VZERO, a30 = VZERO, a31 = VZERO;
+        for (; ox + 5 < s->ow && (ox + 5) * st - s->pad_left + k <= s->w; ox += 6) {
+            vf a00 = VZERO, a01 = VZERO, a10 = VZERO, a11 = VZERO, a20 = VZERO, a21 = VZERO;
+            vf a30 = VZERO, a31 = VZERO, a40 = VZERO, a41 = VZERO, a50 = VZERO, a51 = VZERO;
             int ix0 = ox * st - s->pad_left;
+            size_t sc = (size_t)st * cin;
             for (int ky = 0; ky < k; ky++) {
                 int iy = oy * st + ky - s->pad_top;
                 if (iy < 0 || iy >= s->h) continue;
-                const float *row = j->in + (size_t)iy * s->w * cin;
                 /* the windows lie inside the row, so for one ky the (kx, ci) pairs are
                  * consecutive floats both in the input and in the packed weights */
-                const float *p0 = row + (size_t)ix0 * cin, *p1 = p0 + (size_t)st * cin;
-                const float *p2 = p1 + (size_t)st * cin, *p3 = p2 + (size_t)st * cin;
+                const float *p0 = j->in + ((size_t)iy * s->w + ix0) * cin;
                 const float *wp = d->w + ((size_t)ky * k * cin) * C8 + cb;
                 int kc = k * cin;
                 if (two) {
                     for (int t = 0; t < kc; t++, wp += C8) {
                         vf w0 = VLOAD(wp), w1 = VLOAD(wp + 8), b;
                         b = VSET1(p0[t]); a00 = VFMA(b, w0, a00); a01 = VFMA(b, w1, a01);
-                        b = VSET1(p1[t]); a10 = VFMA(b, w0, a10); a11 = VFMA(b, w1, a11);
-                        b = VSET1(p2[t]); a20 = VFMA(b, w0, a20); a21 = VFMA(b, w1, a21);
-                        b = VSET1(p3[t]); a30 = VFMA(b, w0, a30); a31 = VFMA(b, w1, a31);
+                        b = VSET1(p0[sc + t]); a10 = VFMA(b, w0, a10); a11 = VFMA(b, w1, a11);
+                        b = VSET1(p0[2 * sc + t]); a20 = VFMA(b, w0, a20); a21 = VFMA(b, w1, a21);
+                        b = VSET1(p0[3 * sc + t]); a30 = VFMA(b, w0, a30); a31 = VFMA(b, w1, a31);
+                        b = VSET1(p0[4 * sc + t]); a40 = VFMA(b, w0, a40); a41 = VFMA(b, w1, a41);
+                        b = VSET1(p0[5 * sc + t]); a50 = VFMA(b, w0, a50); a51 = VFMA(b, w1, a51);
                     }
                 } else {
                     for (int t = 0; t < kc; t++, wp += C8) {
                         vf w0 = VLOAD(wp);
                         a00 = VFMA(VSET1(p0[t]), w0, a00);
-                        a10 = VFMA(VSET1(p1[t]), w0, a10);
-                        a20 = VFMA(VSET1(p2[t]), w0, a20);
-                        a30 = VFMA(VSET1(p3[t]), w0, a30);
+                        a10 = VFMA(VSET1(p0[sc + t]), w0, a10);
+                        a20 = VFMA(VSET1(p0[2 * sc + t]), w0, a20);
+                        a30 = VFMA(VSET1(p0[3 * sc + t]), w0, a30);
+                        a40 = VFMA(VSET1(p0[4 * sc + t]), w0, a40);
+                        a50 = VFMA(VSET1(p0[5 * sc + t]), w0, a50);
                     }
                 }
             }
@@ -126,6 +130,8 @@ static void NAME(row_cout)(const ct_direct_job *j, int oy)
             NAME(store)(d, s, j->ep, j->out, oy, ox + 1, cb, n, a10, a11);
             NAME(store)(d, s, j->ep, j->out, oy, ox + 2, cb, n, a20, a21);
             NAME(store)(d, s, j->ep, j->out, oy, ox + 3, cb, n, a30, a31);
+            NAME(store)(d, s, j->ep, j->out, oy, ox + 4, cb, n, a40, a41);
+            NAME(store)(d, s, j->ep, j->out, oy, ox + 5, cb, n, a50, a51);
         }
         for (; ox < s->ow; ox++) {
             vf a0 = VZERO, a1 = VZERO;
