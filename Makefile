@@ -128,6 +128,7 @@ deps:
 # Converts the shared model, cartoonizes the sample portrait.
 MODEL_TFLITE ?= $(SHARED_DIR)/models/whitebox_cartoon_gan_fp16.tflite
 demo:
+	@test -f "$(MODEL_TFLITE)" || { echo "demo: no model at $(MODEL_TFLITE); get whitebox_cartoon_gan_fp16.tflite (README, 'The model') and run make demo MODEL_TFLITE=path"; exit 1; }
 	sh scripts/install-deps.sh
 	$(MAKE) all
 	@mkdir -p $(BUILD)/demo

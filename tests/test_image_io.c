@@ -1119,10 +1119,6 @@ static void test_shared_images(void)
 {
     const char *astro = shared_path("images/astronaut.png");
     const char *rocket = shared_path("images/rocket.jpg");
-    if (access(astro, R_OK) != 0 || access(rocket, R_OK) != 0) {
-        CHECK(!"shared images missing");
-        return;
-    }
     cartoon_image out;
     char err[256] = "";
     CHECKF(cartoon_image_read(astro, 0, &out, err, sizeof err) == CARTOON_OK, "%s", err);
@@ -1209,7 +1205,12 @@ int main(void)
     run_case("image_io/write_read_files", test_write_and_read_files);
     run_case("image_io/atomic_write", test_atomic_write);
     run_case("image_io/read_errors", test_read_errors);
-    run_case("image_io/shared_images", test_shared_images);
+    /* like the other suites, the cases on ../shared data are skipped, with the reason, when
+     * that folder is not there (a clone outside the project's layout) */
+    if (access(shared_path("images/astronaut.png"), R_OK) != 0 || access(shared_path("images/rocket.jpg"), R_OK) != 0)
+        skip_case("image_io/shared_images", "../shared/images not found (set CARTOON_SHARED)");
+    else
+        run_case("image_io/shared_images", test_shared_images);
     run_case("image_io/threads", test_threads);
 
     /* Remove what the cases left (their own files; the library leaves no temp files). */
