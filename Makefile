@@ -1,6 +1,13 @@
 # libcartoon build. `make` builds the libraries and programs under build/;
 # `make test` runs the suite; `make demo` converts the model and cartoonizes a sample.
-# Variables: PREFIX (install), CUDA=0 (no CUDA backend), CC, NVCC, CUDA_ARCHS, SAN=1 (internal).
+# Variables: PREFIX (install), CUDA=0 (no CUDA backend), CC, NVCC, CUDA_ARCHS.
+#
+# What is built from where (lib/README.md has the map):
+#   libcartoon     lib/core lib/util lib/cpu lib/cuda kernels/cpu kernels/cuda: the engine;
+#                  links OpenBLAS, jansson (and CUDA), no image codecs
+#   libcartoon-io  lib/io (+ lib/util): PNG/JPEG/WebP files; links libpng, libjpeg, libwebp, libexif
+#   libcartoon-convert.a  lib/convert: TFLite reader and converters, for cartoon-convert and
+#                  the tests only; never installed
 
 PREFIX     ?= /usr/local
 CC         ?= cc
@@ -10,9 +17,13 @@ VERSION    := 0.1.0
 SOMAJOR    := 0
 
 OPT        ?= -O2
+INCLUDES   := -Iinclude -Ilib/util -Ilib/core -Ilib/cpu -Ilib/cuda -Ilib/io -Ilib/convert \
+              -Ikernels/cpu -Ikernels/cuda -Itests/support
 CFLAGS_ALL := -std=c11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -fvisibility=hidden \
-              -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread -Iinclude -Ilib -Itests/support $(CFLAGS) $(EXTRA_CFLAGS)
-PKG_LIBS   := -lopenblas -lpng -ljpeg -lwebp -lwebpdemux -lexif -ljansson -lm -pthread
+              -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread $(INCLUDES) $(CFLAGS) $(EXTRA_CFLAGS)
+CORE_LIBS  := -lopenblas -ljansson -lm -pthread
+IO_LIBS    := -lpng -ljpeg -lwebp -lwebpdemux -lexif
+PKG_LIBS    = $(CORE_LIBS) $(IO_LIBS)
 LDFLAGS_ALL:= $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 # ---- CUDA (optional): built when nvcc is found, unless CUDA=0
@@ -22,20 +33,24 @@ CUDA_ARCHS ?= 80 86 89 90
 ifeq ($(CUDA),0)
   NVCC :=
 endif
-CU_SRC     := $(if $(NVCC),$(wildcard kernels/*.cu),)
+CU_SRC     := $(if $(NVCC),$(wildcard lib/cuda/*.cu kernels/cuda/*.cu),)
 ifneq ($(CU_SRC),)
   CFLAGS_ALL += -DCARTOON_HAVE_CUDA=1 -I$(CUDA_HOME)/include
-  PKG_LIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
+  CORE_LIBS  += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
   # sm_XX machine code for each listed architecture, plus PTX of the newest so later GPUs
   # can JIT it; --threads 0 compiles the architectures in parallel.
-  NVCCFLAGS  ?= -O3 -std=c++17 -Xcompiler -fPIC -Xcompiler -fvisibility=hidden -Iinclude -Ilib \
+  NVCCFLAGS  ?= -O3 -std=c++17 -Xcompiler -fPIC -Xcompiler -fvisibility=hidden $(INCLUDES) \
                 $(foreach a,$(CUDA_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \
                 -gencode arch=compute_$(lastword $(CUDA_ARCHS)),code=compute_$(lastword $(CUDA_ARCHS)) \
                 --threads 0 -Wno-deprecated-gpu-targets
 endif
 
-LIB_SRC    := $(wildcard lib/*.c)
+UTIL_SRC   := $(wildcard lib/util/*.c)
+LIB_SRC    := $(wildcard lib/core/*.c lib/cpu/*.c lib/cuda/*.c kernels/cpu/*.c) $(UTIL_SRC)
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(CU_SRC:%.cu=$(BUILD)/obj/%.o)
+IO_SRC     := $(wildcard lib/io/*.c) lib/util/errors.c lib/util/file_io.c
+IO_OBJ     := $(IO_SRC:%.c=$(BUILD)/obj/%.o)
+CONVERT_OBJ:= $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/convert/*.c))
 PROGS      := $(BUILD)/cartoonize $(BUILD)/cartoon-convert $(BUILD)/cartoon-bench
 EXAMPLES   := $(BUILD)/example-minimal
 TEST_SRC   := $(wildcard tests/test_*.c)
@@ -44,12 +59,18 @@ TEST_SUPPORT := $(wildcard tests/support/*.c)
 
 STATIC_LIB := $(BUILD)/libcartoon.a
 SHARED_LIB := $(BUILD)/libcartoon.so.$(VERSION)
+IO_STATIC  := $(BUILD)/libcartoon-io.a
+IO_SHARED  := $(BUILD)/libcartoon-io.so.$(VERSION)
+CONVERT_LIB:= $(BUILD)/libcartoon-convert.a
+# What the programs link: the static libraries, then every system library under them.
+PROG_LIBS   = $(CONVERT_LIB) $(IO_STATIC) $(STATIC_LIB)
 
 .PHONY: all test check-asan check-tsan demo install clean deps fuzz FORCE
-all: $(STATIC_LIB) $(SHARED_LIB) $(PROGS) $(EXAMPLES) $(BUILD)/libcartoon.pc
+all: $(STATIC_LIB) $(SHARED_LIB) $(IO_STATIC) $(IO_SHARED) $(PROGS) $(EXAMPLES) \
+     $(BUILD)/libcartoon.pc $(BUILD)/libcartoon-io.pc
 
 # Instruction-set specific kernels: the suffix says what the file may use; the library
-# picks them at run time (lib/cpu_features.c), so the build runs on any x86-64.
+# picks them at run time (the table in lib/cpu/cpu_kernels.c), so the build runs on any x86-64.
 $(BUILD)/obj/%_avx2.o: %_avx2.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -mavx2 -mfma -mf16c -MMD -MP -c $< -o $@
@@ -58,7 +79,7 @@ $(BUILD)/obj/%_avx512.o: %_avx512.c
 	$(CC) $(CFLAGS_ALL) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 -mfma -mf16c -MMD -MP -c $< -o $@
 # The portable direct-convolution kernels use 8-lane GCC vectors between static functions;
 # GCC's note about their ABI without AVX does not concern code that never crosses a TU.
-$(BUILD)/obj/lib/conv_direct.o: CFLAGS_ALL += -Wno-psabi
+$(BUILD)/obj/kernels/cpu/conv_direct_generic.o: CFLAGS_ALL += -Wno-psabi
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
@@ -69,22 +90,34 @@ $(BUILD)/obj/%.o: %.cu
 $(STATIC_LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+$(IO_STATIC): $(IO_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(CONVERT_LIB): $(CONVERT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+# Each shared library exports exactly its CARTOON_API functions (-fvisibility=hidden);
+# tests/test_exports.sh checks that with nm -D.
 $(SHARED_LIB): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libcartoon.so.$(SOMAJOR) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	$(CC) -shared -Wl,-soname,libcartoon.so.$(SOMAJOR) -Wl,--no-undefined -o $@ $^ $(LDFLAGS_ALL) $(CORE_LIBS)
 	ln -sf libcartoon.so.$(VERSION) $(BUILD)/libcartoon.so.$(SOMAJOR)
 	ln -sf libcartoon.so.$(SOMAJOR) $(BUILD)/libcartoon.so
+$(IO_SHARED): $(IO_OBJ)
+	$(CC) -shared -Wl,-soname,libcartoon-io.so.$(SOMAJOR) -Wl,--no-undefined -o $@ $^ $(LDFLAGS_ALL) $(IO_LIBS)
+	ln -sf libcartoon-io.so.$(VERSION) $(BUILD)/libcartoon-io.so.$(SOMAJOR)
+	ln -sf libcartoon-io.so.$(SOMAJOR) $(BUILD)/libcartoon-io.so
 
-$(BUILD)/cartoonize: $(BUILD)/obj/examples/cartoonize.o $(BUILD)/obj/examples/cartoonize_args.o $(STATIC_LIB)
+$(BUILD)/cartoonize: $(BUILD)/obj/examples/cartoonize.o $(BUILD)/obj/examples/cartoonize_args.o $(PROG_LIBS)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
-$(BUILD)/cartoon-convert: $(BUILD)/obj/examples/cartoon_convert.o $(STATIC_LIB)
+$(BUILD)/cartoon-convert: $(BUILD)/obj/examples/cartoon_convert.o $(PROG_LIBS)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
-$(BUILD)/cartoon-bench: $(BUILD)/obj/bench/cartoon_bench.o $(STATIC_LIB)
+$(BUILD)/cartoon-bench: $(BUILD)/obj/bench/cartoon_bench.o $(PROG_LIBS)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
-# The README's example, linked against the shared library as a user's program would be.
-$(BUILD)/example-minimal: $(BUILD)/obj/examples/minimal.o $(SHARED_LIB)
-	$(CC) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -lcartoon $(LDFLAGS_ALL)
+# The README's example, linked against the shared libraries as a user's program would be.
+$(BUILD)/example-minimal: $(BUILD)/obj/examples/minimal.o $(SHARED_LIB) $(IO_SHARED)
+	$(CC) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -lcartoon-io -lcartoon $(LDFLAGS_ALL)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o) $(STATIC_LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o) $(PROG_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(TEST_LDFLAGS) $(PKG_LIBS)
 
@@ -97,7 +130,13 @@ $(BUILD)/libcartoon.pc: FORCE
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 	  'Name: libcartoon' 'Description: UNet portrait cartoonizer inference engine' \
 	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lcartoon' \
-	  'Libs.private: $(PKG_LIBS)' 'Cflags: -I$${includedir}' > $@
+	  'Libs.private: $(CORE_LIBS)' 'Cflags: -I$${includedir}' > $@
+$(BUILD)/libcartoon-io.pc: FORCE
+	@mkdir -p $(BUILD)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: libcartoon-io' 'Description: PNG, JPEG and WebP files for libcartoon' \
+	  'Version: $(VERSION)' 'Requires: libcartoon' 'Libs: -L$${libdir} -lcartoon-io' \
+	  'Libs.private: $(IO_LIBS)' 'Cflags: -I$${includedir}' > $@
 
 # The suite: unit tests per op, model file and image parsers, end-to-end checks against
 # $(SHARED_DIR)/reference. Ends with "N passed, N failed".
@@ -139,11 +178,12 @@ demo:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libcartoon.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libcartoon.so.$(SOMAJOR)
-	ln -sf libcartoon.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libcartoon.so
-	install -m 644 $(BUILD)/libcartoon.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 $(STATIC_LIB) $(IO_STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED_LIB) $(IO_SHARED) $(DESTDIR)$(PREFIX)/lib/
+	for l in libcartoon libcartoon-io; do \
+	  ln -sf $$l.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$$l.so.$(SOMAJOR); \
+	  ln -sf $$l.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/$$l.so; done
+	install -m 644 $(BUILD)/libcartoon.pc $(BUILD)/libcartoon-io.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 
 clean:

@@ -13,7 +13,7 @@
 #include <time.h>
 #include "conv.h"
 #include "conv_winograd.h"
-#include "cpu_features.h"
+#include "cpu_kernels.h"
 #include "threadpool.h"
 
 /* CPU time of the whole process: on a shared 2-core VM the wall clock mostly measures the
@@ -80,11 +80,11 @@ int main(int argc, char **argv)
             ct_winograd_create_tile(wt, cin, cout, m, &wg);
             size_t sb = ct_winograd_scratch_bytes(wg, h, w, nth);
             void *scratch = aligned_alloc(64, (sb + 63) / 64 * 64);
-            ct_winograd_conv(wg, &s, in, &ep, out, scratch, pool, isa); /* warm up */
+            ct_winograd_conv(wg, &s, in, &ep, out, scratch, pool, ct_cpu_kernels_for(isa)->winograd_task); /* warm up */
             double best = 1e30;
             for (int r = 0; r < (isa == CT_ISA_GENERIC ? 1 : reps); r++) {
                 double t = now();
-                ct_winograd_conv(wg, &s, in, &ep, out, scratch, pool, isa);
+                ct_winograd_conv(wg, &s, in, &ep, out, scratch, pool, ct_cpu_kernels_for(isa)->winograd_task);
                 t = now() - t;
                 if (t < best) best = t;
             }

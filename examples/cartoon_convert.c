@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "convert_whitebox.h"
-#include "safetensors.h"
+#include "half.h"
+#include "safetensors_write.h"
 
 #define MAX_INPUT_BYTES (1ull << 30)
 

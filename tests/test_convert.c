@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "convert_whitebox.h"
-#include "safetensors.h"
+#include "half.h"
+#include "safetensors_write.h"
 #include "support/check.h"
 #include "tflite_reader.h"
 

@@ -19,7 +19,8 @@
 #include "cartoon.h"
 #include "cartoon_io.h"
 #include "check.h"
-#include "safetensors.h"
+#include "half.h"
+#include "safetensors_write.h"
 
 static cartoon_model *synth;
 static cartoon_model *real;
@@ -407,11 +408,11 @@ static void test_explicit_cuda_fails(void)
     ct_err e = {msg, sizeof msg};
     ct_backend_config cfg = {CARTOON_CONV_AUTO, CARTOON_PRECISION_FP32, NULL, 0};
     ct_backend *be = (ct_backend *)&be;
-    CHECK(ct_backend_cuda_create(&cfg, &be, &e) == CARTOON_E_DEVICE && be == NULL);
+    CHECK(ct_backend_cuda.create(synth, &cfg, &be, &e) == CARTOON_E_DEVICE && be == NULL);
     printf("    explicit CUDA: %s\n", msg);
     CHECK(strlen(msg) > 10);
     char w2[256] = "";
-    CHECK(ct_cuda_available(w2, sizeof w2) == 0 && strlen(w2) > 0);
+    CHECK(ct_backend_cuda.available(w2, sizeof w2) == 0 && strlen(w2) > 0);
 }
 
 static void test_auto_falls_back(void)
@@ -447,7 +448,7 @@ int main(void)
         run_case("synthetic_model", fail_synth);
         return check_summary();
     }
-    int gpu = ct_cuda_available(why, sizeof why);
+    int gpu = ct_backend_cuda.available(why, sizeof why);
     if (!gpu) {
         printf("no GPU: %s\n", why);
         run_case("explicit_cuda_fails_with_device_error", test_explicit_cuda_fails);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include "check.h"
 #include "conv_direct.h"
-#include "cpu_features.h"
+#include "cpu_kernels.h"
 
 static ct_pool *pool;
 
@@ -26,10 +26,10 @@ static void one(int h, int w, int cin, int cout, int k, int stride, int epi, int
         {bias, ACT_RELU, 0, res, ACT_NONE, 0},
         {bias, ACT_NONE, 0, res, ACT_LEAKY_RELU, 0.2f},
     };
-    conv2d_naive(&s, in, wt, &eps[epi], ref);
+    ct_conv2d_naive(&s, in, wt, &eps[epi], ref);
     ct_direct *d = NULL;
     CHECK(ct_direct_create(wt, cin, cout, k, &d) == CARTOON_OK);
-    CHECK(ct_direct_conv(d, &s, in, &eps[epi], got, pool, isa) == CARTOON_OK);
+    CHECK(ct_direct_conv(d, &s, in, &eps[epi], got, pool, ct_cpu_kernels_for(isa)->direct_row) == CARTOON_OK);
     double m = 1, diff = max_abs_diff(ref, got, no);
     for (size_t i = 0; i < no; i++) m = fmax(m, fabs(ref[i]));
     CHECKF(diff <= 1e-5 * m, "%dx%d %d->%d k%d s%d epi%d %s: max diff %g", h, w, cin, cout, k, stride, epi,
@@ -67,7 +67,7 @@ static void test_bad_args(void)
     ct_conv_shape s;
     ct_conv_shape_init(&s, 4, 4, 2, 1, 3, 1);
     float in[32], out[16];
-    CHECK(ct_direct_conv(d, &s, in, NULL, out, NULL, CT_ISA_GENERIC) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_direct_conv(d, &s, in, NULL, out, NULL, ct_cpu_kernels_for(CT_ISA_GENERIC)->direct_row) == CARTOON_E_INVALID_ARGUMENT);
     ct_direct_free(d);
     ct_direct_free(NULL);
 }

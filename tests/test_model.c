@@ -6,7 +6,8 @@
 #include "cartoon.h"
 #include "check.h"
 #include "conv.h"
-#include "safetensors.h"
+#include "half.h"
+#include "safetensors_write.h"
 
 /* ---- building model files */
 
@@ -73,7 +74,7 @@ static void expected(const float *x, int h, int w, float *out)
     float *res = malloc((size_t)h * w * 3 * 4);
     ct_epilogue e1 = {T[1].data, ACT_LEAKY_RELU, 0.2f, NULL, ACT_NONE, 0};
     ct_conv_shape_init(&s, h, w, 3, 5, 3, 2);
-    conv2d_naive(&s, x, T[0].data, &e1, down);
+    ct_conv2d_naive(&s, x, T[0].data, &e1, down);
     for (int y = 0; y < h2; y++)           /* depthwise 3x3, SAME pad 1, relu */
         for (int xx = 0; xx < w2; xx++)
             for (int c = 0; c < 5; c++) {
@@ -88,7 +89,7 @@ static void expected(const float *x, int h, int w, float *out)
             }
     ct_epilogue e2 = {T[5].data, ACT_LEAKY_RELU, 0.1f, NULL, ACT_NONE, 0};
     ct_conv_shape_init(&s, h2, w2, 5, 6, 1, 1);
-    conv2d_naive(&s, dw, T[4].data, &e2, pw);
+    ct_conv2d_naive(&s, dw, T[4].data, &e2, pw);
     for (int y = 0; y < h; y++)            /* upsample (spec rule) then concat with the input */
         for (int xx = 0; xx < w; xx++) {
             int y0 = y / 2, x0 = xx / 2, y1 = (y & 1) && y0 + 1 < h2 ? y0 + 1 : y0, x1 = (xx & 1) && x0 + 1 < w2 ? x0 + 1 : x0;
@@ -103,7 +104,7 @@ static void expected(const float *x, int h, int w, float *out)
         }
     ct_epilogue e3 = {T[7].data, ACT_NONE, 0, x, ACT_NONE, 0};
     ct_conv_shape_init(&s, h, w, 9, 3, 3, 1);
-    conv2d_naive(&s, cat, T[6].data, &e3, res);
+    ct_conv2d_naive(&s, cat, T[6].data, &e3, res);
     for (int c = 0; c < 3; c++) {          /* guided filter, r = 1, eps = 0.01, in double */
         size_t n = (size_t)h * w;
         double *A = malloc(n * 8), *B = malloc(n * 8);

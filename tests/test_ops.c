@@ -4,6 +4,7 @@
 #include <string.h>
 #include "check.h"
 #include "ops.h"
+#include "pad_crop.h"
 #include "plan.h"
 #include "threadpool.h"
 
@@ -47,7 +48,7 @@ static void conv_case(int h, int w, int cin, int cout, int k, int stride, int ac
     float *bias = rnd((size_t)cout, -0.5f, 0.5f), *res = rnd(no, -1, 1);
     float *ref = malloc(no * sizeof *ref), *got = malloc(no * sizeof *got);
     ct_epilogue ep = {bias, act ? ACT_LEAKY_RELU : ACT_NONE, 0.2f, with_res ? res : NULL, ACT_NONE, 0};
-    conv2d_naive(&s, in, wt, &ep, ref);
+    ct_conv2d_naive(&s, in, wt, &ep, ref);
     size_t sc = ct_im2col_scratch_floats(&s, tile);
     float *scratch = malloc((sc ? sc : 1) * sizeof *scratch);
     ct_conv2d_im2col(&s, in, wt, &ep, got, scratch, tile, pool);

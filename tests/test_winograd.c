@@ -7,7 +7,7 @@
 #include "support/check.h"
 #include "conv.h"
 #include "conv_winograd.h"
-#include "cpu_features.h"
+#include "cpu_kernels.h"
 #include "threadpool.h"
 
 /* Relative tolerance: |diff| <= TOL * max(1, max|ref|). fp32 Winograd rounding grows with
@@ -60,7 +60,7 @@ static void check_shape(int h, int w, int cin, int cout, int ep_mask)
         if (e == EP_RELU) ep.act = ACT_RELU;
         if (e >= EP_RESID) ep.residual = res;
         if (e == EP_RESID_LEAKY || e == EP_RESID_INPLACE) { ep.post_act = ACT_LEAKY_RELU; ep.post_alpha = 0.2f; }
-        conv2d_naive(&s, in, wt, &ep, ref);
+        ct_conv2d_naive(&s, in, wt, &ep, ref);
         double mref = 0;
         for (size_t i = 0; i < nout; i++) mref = fmax(mref, fabs(ref[i]));
         double scale = fmax(1.0, mref);
@@ -76,7 +76,7 @@ static void check_shape(int h, int w, int cin, int cout, int ep_mask)
                     ct_epilogue ep2 = ep;
                     if (e == EP_RESID_INPLACE) { memcpy(out, res, nout * sizeof *out); ep2.residual = out; }
                     else for (size_t i = 0; i < nout; i++) out[i] = NAN;
-                    cartoon_status st = ct_winograd_conv(wg[mi], &s, in, &ep2, out, scratch, pool, isa);
+                    cartoon_status st = ct_winograd_conv(wg[mi], &s, in, &ep2, out, scratch, pool, ct_cpu_kernels_for(isa)->winograd_task);
                     CHECK(st == CARTOON_OK);
                     double err = 0;
                     for (size_t i = 0; i < nout; i++) {
@@ -143,11 +143,11 @@ static void test_bad_args(void)
     ct_conv_shape_init(&s, 8, 8, 4, 2, 3, 2); /* stride 2 is not this kernel's */
     float in[8 * 8 * 4] = {0}, out[8 * 8 * 2];
     void *scratch = alloc_scratch(ct_winograd_scratch_bytes(wg, 8, 8, 1));
-    CHECK(ct_winograd_conv(wg, &s, in, NULL, out, scratch, NULL, CT_ISA_GENERIC) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_winograd_conv(wg, &s, in, NULL, out, scratch, NULL, ct_cpu_kernels_for(CT_ISA_GENERIC)->winograd_task) == CARTOON_E_INVALID_ARGUMENT);
     ct_conv_shape_init(&s, 8, 8, 3, 2, 3, 1); /* cin mismatch */
-    CHECK(ct_winograd_conv(wg, &s, in, NULL, out, scratch, NULL, CT_ISA_GENERIC) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_winograd_conv(wg, &s, in, NULL, out, scratch, NULL, ct_cpu_kernels_for(CT_ISA_GENERIC)->winograd_task) == CARTOON_E_INVALID_ARGUMENT);
     ct_conv_shape_init(&s, 8, 8, 4, 2, 3, 1);
-    CHECK(ct_winograd_conv(wg, &s, in, NULL, out, scratch, NULL, CT_ISA_GENERIC) == CARTOON_OK);
+    CHECK(ct_winograd_conv(wg, &s, in, NULL, out, scratch, NULL, ct_cpu_kernels_for(CT_ISA_GENERIC)->winograd_task) == CARTOON_OK);
     free(scratch);
     ct_winograd_free(wg);
 }

@@ -12,7 +12,8 @@
 #include "cartoon.h"
 #include "cartoon_io.h"
 #include "convert_whitebox.h"
-#include "safetensors.h"
+#include "half.h"
+#include "safetensors_write.h"
 
 /* Image decoders: 4 megapixels is far above any seed and keeps a hostile header from
  * asking for gigabytes. */

@@ -18,7 +18,8 @@
 
 #include "cartoon.h"
 #include "cartoon_io.h"
-#include "safetensors.h"
+#include "half.h"
+#include "safetensors_write.h"
 
 static const char *outdir;
 

@@ -8,7 +8,7 @@
 #   FUZZ_BUILD_ONLY=1 build, do not run
 #
 # The library is compiled with clang -fsanitize=address,undefined,fuzzer-no-link (no CUDA:
-# kernels/ is left out and lib/backend_cuda_none.c used), each target is linked with
+# the .cu files are left out and lib/cuda/backend_cuda_none.c used), each target is linked with
 # -fsanitize=fuzzer,address,undefined. Each target runs on a copy of its seeds in
 # $FUZZ_BUILD/corpus/<target> (the committed seeds stay as they are), with -rss_limit_mb=2048
 # and -timeout=10; anything it finds is saved in $FUZZ_BUILD/artifacts/<target>/.
@@ -22,19 +22,21 @@ CC=${FUZZ_CC:-clang}
 ALL="fuzz_model_load fuzz_tflite fuzz_png fuzz_jpeg fuzz_webp fuzz_cli_args"
 TARGETS=${FUZZ_TARGETS:-$ALL}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-CFLAGS="-std=c11 -O1 -g -Wall -Wextra -Wno-unused-parameter -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread -Iinclude -Ilib -Itests/support"
+CFLAGS="-std=c11 -O1 -g -Wall -Wextra -Wno-unused-parameter -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread -Iinclude -Itests/support"
+for d in lib/*/ kernels/*/; do CFLAGS="$CFLAGS -I${d%/}"; done
 LIBS="-lopenblas -lpng -ljpeg -lwebp -lwebpdemux -lexif -ljansson -lm -pthread"
 
 if ! command -v "$CC" >/dev/null 2>&1; then echo "fuzz: $CC not found" >&2; exit 2; fi
-mkdir -p "$B/obj/lib" "$B/obj/examples" "$B/corpus" "$B/artifacts" || exit 2
+mkdir -p "$B/obj/examples" "$B/corpus" "$B/artifacts" || exit 2
 
 # ---- library objects (rebuilt when the source or any header is newer)
-newest_h=$(ls -t include/*.h lib/*.h | head -n 1)
+newest_h=$(ls -t include/*.h lib/*/*.h kernels/*/*.h | head -n 1)
 objs=""
 pids=""
 fail=0
-for src in lib/*.c examples/cartoonize_args.c; do
+for src in lib/*/*.c kernels/cpu/*.c examples/cartoonize_args.c; do
     obj="$B/obj/${src%.c}.o"
+    mkdir -p "$(dirname "$obj")"
     objs="$objs $obj"
     if [ -f "$obj" ] && [ "$obj" -nt "$src" ] && [ "$obj" -nt "$newest_h" ]; then continue; fi
     extra=""

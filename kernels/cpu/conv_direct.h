@@ -1,0 +1,54 @@
+/* Direct convolution for the layers where im2col + sgemm does poorly: few input channels
+ * (the first 7x7, 3 -> 32), few output channels (the last 7x7, 32 -> 3) and stride 2. The
+ * sgemm for those has one tiny dimension (K = 147, or N = 3) or pays for a large im2col copy;
+ * here each output pixel's window is read in place and the weights stay in L1.
+ *
+ * Two kernels, chosen at creation:
+ *   - output channels in vector lanes (cout >= 8 or cin < 8): weights packed [k][k][cin][cout8],
+ *     each input value broadcast against 16 output channels, 4 output pixels at a time;
+ *   - input channels in vector lanes (cout < 8 and cin >= 8): weights kept [cout][k][k][cin],
+ *     dot products over cin, summed across lanes once per output value.
+ * Both take any k, stride, cin and cout, and apply the epilogue (bias, activation, residual)
+ * as values are stored. Arithmetic is fp32 throughout; only the summation order differs from
+ * the naive reference. */
+#ifndef CARTOON_CONV_DIRECT_H
+#define CARTOON_CONV_DIRECT_H
+#include "cartoon.h"
+#include "conv.h"
+#include "threadpool.h"
+
+typedef struct ct_direct ct_direct;
+
+/* w_ohwi is [cout][k][k][cin]; copied and repacked. Read-only afterwards, shareable. */
+cartoon_status ct_direct_create(const float *w_ohwi, int cin, int cout, int k, ct_direct **out);
+void ct_direct_free(ct_direct *d);
+
+/* One output row, instantiated per instruction set (conv_direct_generic.c,
+ * conv_direct_avx2.c); lib/cpu/cpu_kernels.c chooses. */
+typedef void (*ct_direct_row_fn)(void *job, int oy, int tid);
+
+/* out = epilogue(conv(in)) for shape s (s->cin, s->cout, s->k equal to d's; any stride and
+ * size) with the row kernel `row`. No scratch, no allocation; rows are spread over pool. */
+cartoon_status ct_direct_conv(const ct_direct *d, const ct_conv_shape *s, const float *in,
+                              const ct_epilogue *ep, float *out, ct_pool *pool,
+                              ct_direct_row_fn row);
+
+/* Internal: the packed weights, shared by the portable and AVX2 instantiations. */
+struct ct_direct {
+    int cin, cout, k;
+    int cout8;          /* cout rounded up to 8 */
+    int lanes_in_cin;   /* 1: the cin-vectorised kernel */
+    float *w;           /* [k][k][cin][cout8], or [max(cout, 4)][k][k][cin] (zero filters pad) */
+};
+
+typedef struct {
+    const ct_direct *d;
+    const ct_conv_shape *s;
+    const float *in;
+    const ct_epilogue *ep;
+    float *out;
+} ct_direct_job;
+
+void ct_direct_row_generic(void *job, int oy, int tid);
+void ct_direct_row_avx2(void *job, int oy, int tid);
+#endif

@@ -1,0 +1,203 @@
+/* The CPU backend: one malloc'd arena holding the activations and every node's scratch
+ * (both planned from lifetimes by lib/core/plan.c), and the kernels of kernels/cpu/: on the
+ * fast path Winograd for 3x3 stride-1 convolutions and direct kernels for the other
+ * non-pointwise ones (weights prepared once per model, cpu_weights.c; instruction set from
+ * the table in cpu_kernels.c), im2col + OpenBLAS for the rest and for the exact path. */
+#include <stdlib.h>
+#include <string.h>
+#include "backend.h"
+#include "cpu_kernels.h"
+#include "cpu_weights.h"
+#include "ops.h"
+
+/* im2col bands are kept under this size (one output row at least). */
+#define IM2COL_TILE_BYTES (8u << 20)
+
+typedef struct cpu_backend {
+    ct_backend base;
+    ct_backend_config cfg;
+    unsigned char *arena;
+    size_t arena_cap;
+    const ct_cpu_kernels *kernels;
+    const ct_cpu_weights *weights; /* the model's fast-path weights; NULL on the im2col path */
+} cpu_backend;
+
+static float *tensor(cpu_backend *b, const ct_plan *p, int i)
+{
+    return (float *)(b->arena + p->t[p->t[i].store].offset);
+}
+
+static const ct_cpu_node_weights no_weights;
+
+/* The prepared weights of node i: all NULL (so im2col runs) on the exact path. */
+static const ct_cpu_node_weights *fast(const cpu_backend *b, int i)
+{
+    return b->weights ? &b->weights->node[i] : &no_weights;
+}
+
+static size_t cpu_scratch(ct_backend *be, const cartoon_model *m, const ct_plan *p, int i)
+{
+    const cpu_backend *b = (const cpu_backend *)be;
+    const ct_node *n = &m->nodes[i];
+    const ct_tensor_plan *src = &p->t[n->n_in ? n->in[0] : 0];
+    if (n->op == OP_CONV2D) {
+        const ct_cpu_node_weights *f = fast(b, i);
+        if (f->winograd) return ct_winograd_scratch_bytes(f->winograd, src->h, src->w, ct_pool_size(b->cfg.pool));
+        if (f->direct) return 0;
+        ct_conv_shape s;
+        ct_conv_shape_init(&s, src->h, src->w, n->cin, n->channels, n->kernel, n->stride);
+        return ct_im2col_scratch_floats(&s, IM2COL_TILE_BYTES) * sizeof(float);
+    }
+    if (n->op == OP_GUIDED_FILTER) return ct_guided_filter_scratch_floats(src->h, src->w, ct_pool_size(b->cfg.pool)) * sizeof(float);
+    return 0;
+}
+
+static cartoon_status cpu_reserve(ct_backend *be, const cartoon_model *m, const ct_plan *p, ct_err *e)
+{
+    cpu_backend *b = (cpu_backend *)be;
+    if (p->arena_bytes > b->arena_cap) {
+        free(b->arena);
+        b->arena_cap = 0;
+        b->arena = aligned_alloc(CT_ARENA_ALIGN, p->arena_bytes);
+        if (!b->arena) return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory for a %zu-byte arena", p->arena_bytes);
+        b->arena_cap = p->arena_bytes;
+    }
+    return CARTOON_OK;
+}
+
+static float *cpu_host(ct_backend *be, const ct_plan *p, int i) { return tensor((cpu_backend *)be, p, i); }
+
+static cartoon_status cpu_write(ct_backend *be, const ct_plan *p, int i, const float *host, ct_err *e)
+{
+    memcpy(tensor((cpu_backend *)be, p, i), host, p->t[i].bytes);
+    return CARTOON_OK;
+}
+
+static cartoon_status cpu_read(ct_backend *be, const ct_plan *p, int i, float *host, ct_err *e)
+{
+    const ct_tensor_plan *t = &p->t[i];
+    memcpy(host, tensor((cpu_backend *)be, p, i), (size_t)t->h * t->w * t->c * sizeof(float));
+    return CARTOON_OK;
+}
+
+static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_plan *p, int i, ct_err *e)
+{
+    cpu_backend *b = (cpu_backend *)be;
+    const ct_node *n = &m->nodes[i];
+    const ct_tensor_plan *o = &p->t[i];
+    float *out = tensor(b, p, i);
+    const float *a = n->n_in ? tensor(b, p, n->in[0]) : NULL;
+    const ct_tensor_plan *ta = n->n_in ? &p->t[n->in[0]] : NULL;
+    ct_pool *pool = b->cfg.pool;
+    void *scratch = b->arena + o->scratch_offset; /* planned with the tensors, 64-byte aligned */
+
+    /* A node fused with its add: the add's other operand joins the epilogue. */
+    const float *residual = NULL;
+    const ct_node *add = NULL;
+    if (o->fused) {
+        add = &m->nodes[i + 1];
+        residual = tensor(b, p, add->in[0] == i ? add->in[1] : add->in[0]);
+    }
+    switch (n->op) {
+    case OP_INPUT:
+        return CARTOON_OK;
+    case OP_CONV2D:
+    case OP_DEPTHWISE_CONV2D: {
+        ct_conv_shape s;
+        ct_conv_shape_init(&s, ta->h, ta->w, n->cin, n->channels, n->kernel, n->stride);
+        ct_epilogue ep = {n->bias, n->act, n->alpha, residual, add ? add->act : ACT_NONE,
+                          add ? add->alpha : 0.f};
+        const ct_cpu_node_weights *f = fast(b, i);
+        cartoon_status st = CARTOON_OK;
+        if (n->op == OP_DEPTHWISE_CONV2D) ct_depthwise_conv2d(&s, a, n->weight, &ep, out, pool);
+        else if (f->winograd) st = ct_winograd_conv(f->winograd, &s, a, &ep, out, scratch, pool, b->kernels->winograd_task);
+        else if (f->direct) st = ct_direct_conv(f->direct, &s, a, &ep, out, pool, b->kernels->direct_row);
+        else ct_conv2d_im2col(&s, a, n->weight, &ep, out, scratch, IM2COL_TILE_BYTES, pool);
+        return st ? ct_fail(e, st, "node '%s': kernel refused its shape", n->name) : CARTOON_OK;
+    }
+    case OP_ADD:
+        ct_add(a, tensor(b, p, n->in[1]), out, (size_t)o->h * o->w * o->c, n->act, n->alpha, pool);
+        return CARTOON_OK;
+    case OP_CONCAT: {
+        const float *ins[CT_MAX_INPUTS];
+        int cs[CT_MAX_INPUTS];
+        for (int k = 0; k < n->n_in; k++) { ins[k] = tensor(b, p, n->in[k]); cs[k] = p->t[n->in[k]].c; }
+        ct_concat(ins, cs, n->n_in, (size_t)o->h * o->w, out);
+        return CARTOON_OK;
+    }
+    case OP_UPSAMPLE:
+        ct_upsample2x(a, ta->h, ta->w, ta->c, n->upmode == UP_BILINEAR_TF1, residual, out, pool);
+        return CARTOON_OK;
+    case OP_GUIDED_FILTER:
+        ct_guided_filter(a, tensor(b, p, n->in[1]), o->h, o->w, o->c, n->radius, n->eps, out, scratch, pool);
+        return CARTOON_OK;
+    default:
+        return ct_fail(e, CARTOON_E_INTERNAL, "node '%s': op %d has no CPU kernel", n->name, n->op);
+    }
+}
+
+static uint64_t cpu_memory(const ct_backend *be)
+{
+    return ((const cpu_backend *)be)->arena_cap;
+}
+
+static void cpu_destroy(ct_backend *be)
+{
+    cpu_backend *b = (cpu_backend *)be;
+    if (!b) return;
+    free(b->arena);
+    free(b);
+}
+
+static const ct_backend_ops cpu_ops = {
+    .name = "cpu",
+    .fusion = {.conv_add = 1, .upsample_add = 1, .inplace_skip = 1},
+    .scratch = cpu_scratch,
+    .reserve = cpu_reserve,
+    .host = cpu_host,
+    .write = cpu_write,
+    .read = cpu_read,
+    .run = cpu_run,
+    .sync = NULL,
+    .memory = cpu_memory,
+    .destroy = cpu_destroy,
+};
+
+static cartoon_status cpu_create(const cartoon_model *m, const ct_backend_config *cfg, ct_backend **out,
+                                 ct_err *e)
+{
+    *out = NULL;
+    const ct_cpu_weights *w = NULL;
+    if (cfg->conv != CARTOON_CONV_IM2COL) {
+        cartoon_status st = ct_cpu_weights_get(m, &w, e);
+        if (st) return st;
+    }
+    cpu_backend *b = calloc(1, sizeof *b);
+    if (!b) return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory for the CPU backend");
+    b->base.ops = &cpu_ops;
+    b->cfg = *cfg;
+    b->kernels = ct_cpu_kernels_for(ct_cpu_isa());
+    b->weights = w;
+    *out = &b->base;
+    return CARTOON_OK;
+}
+
+static int cpu_supports(const ct_node *n)
+{
+    return n->op > OP_INPUT && n->op < OP_COUNT;
+}
+
+static int cpu_available(char *why, size_t why_size)
+{
+    return 1;
+}
+
+const ct_backend_desc ct_backend_cpu = {
+    .name = "cpu",
+    .label = "CPU",
+    .device = CARTOON_DEVICE_CPU,
+    .precisions = CT_PRECISION_BIT(CARTOON_PRECISION_FP32),
+    .supports = cpu_supports,
+    .available = cpu_available,
+    .create = cpu_create,
+};
