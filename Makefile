@@ -55,6 +55,9 @@ PROGS      := $(BUILD)/cartoonize $(BUILD)/cartoon-convert $(BUILD)/cartoon-benc
 EXAMPLES   := $(BUILD)/example-minimal
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# Shell tests run after the programs: test_exports.sh installs into a temporary prefix and
+# builds tests/exports_client.c against it with pkg-config.
+TEST_SCRIPTS := tests/test_exports.sh
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 
 STATIC_LIB := $(BUILD)/libcartoon.a
@@ -65,7 +68,7 @@ CONVERT_LIB:= $(BUILD)/libcartoon-convert.a
 # What the programs link: the static libraries, then every system library under them.
 PROG_LIBS   = $(CONVERT_LIB) $(IO_STATIC) $(STATIC_LIB)
 
-.PHONY: all test check-asan check-tsan demo install clean deps fuzz FORCE
+.PHONY: all test check-asan check-tsan demo model install clean deps fuzz FORCE
 all: $(STATIC_LIB) $(SHARED_LIB) $(IO_STATIC) $(IO_SHARED) $(PROGS) $(EXAMPLES) \
      $(BUILD)/libcartoon.pc $(BUILD)/libcartoon-io.pc
 
@@ -123,6 +126,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o) $(
 
 # The allocation-failure test routes the library's allocations through its own wrappers.
 $(BUILD)/tests/test_alloc_failure: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc
+# The cost-model test counts the library's allocations to check the memory estimate exactly.
+$(BUILD)/tests/test_estimate: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc,--wrap=free
 
 # Rewritten on every make so it names the PREFIX of this invocation (make install PREFIX=...).
 $(BUILD)/libcartoon.pc: FORCE
@@ -138,10 +143,22 @@ $(BUILD)/libcartoon-io.pc: FORCE
 	  'Version: $(VERSION)' 'Requires: libcartoon' 'Libs: -L$${libdir} -lcartoon-io' \
 	  'Libs.private: $(IO_LIBS)' 'Cflags: -I$${includedir}' > $@
 
+# The installed model's directory is compiled into lib/core/model_find.c (the last place
+# cartoon_model_find_default looks). The stamp records it and is rewritten only when it
+# changes, so `make install PREFIX=/x` rebuilds that one object, and only when needed.
+DATADIR := $(PREFIX)/share/libcartoon
+$(BUILD)/datadir.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@printf '%s\n' '$(DATADIR)' | cmp -s - $@ || printf '%s\n' '$(DATADIR)' > $@
+$(BUILD)/obj/lib/core/model_find.o: $(BUILD)/datadir.stamp
+$(BUILD)/obj/lib/core/model_find.o: CFLAGS_ALL += -DCARTOON_DATADIR='"$(DATADIR)"'
+$(BUILD)/obj/tests/test_model_find.o: $(BUILD)/datadir.stamp
+$(BUILD)/obj/tests/test_model_find.o: CFLAGS_ALL += -DCARTOON_DATADIR='"$(DATADIR)"'
+
 # The suite: unit tests per op, model file and image parsers, end-to-end checks against
 # $(SHARED_DIR)/reference. Ends with "N passed, N failed".
 test: all $(TEST_BIN)
-	@CARTOON_SHARED=$(SHARED_DIR) CARTOON_BUILD=$(BUILD) sh tests/run_tests.sh $(TEST_BIN)
+	@CARTOON_SHARED=$(SHARED_DIR) CARTOON_BUILD=$(BUILD) sh tests/run_tests.sh $(TEST_BIN) $(TEST_SCRIPTS)
 
 # The suite again under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build dir.
 check-asan:
@@ -164,16 +181,35 @@ fuzz:
 deps:
 	sh scripts/install-deps.sh
 
-# Converts the shared model, cartoonizes the sample portrait.
+# The model the programs and the demo use: weights/whitebox.safetensors, converted (when it
+# is missing) from MODEL_TFLITE, by default the shared copy; when that is absent, from the
+# published file that scripts/fetch-model.sh downloads and checks (sha256) into weights/.
 MODEL_TFLITE ?= $(SHARED_DIR)/models/whitebox_cartoon_gan_fp16.tflite
+MODEL        := weights/whitebox.safetensors
+MODEL_FETCHED:= weights/whitebox_cartoon_gan_fp16.tflite
+model:
+	@if [ -f $(MODEL) ]; then echo "model: $(MODEL) is there (delete it to convert again)"; exit 0; fi; \
+	src="$(MODEL_TFLITE)"; \
+	if [ ! -f "$$src" ]; then \
+	  if [ "$(origin MODEL_TFLITE)" != file ]; then echo "model: MODEL_TFLITE=$$src: no such file"; exit 1; fi; \
+	  echo "model: no $$src; fetching the published model into $(MODEL_FETCHED)"; \
+	  src=$(MODEL_FETCHED); sh scripts/fetch-model.sh "$$src" || exit 1; \
+	fi; \
+	$(MAKE) --no-print-directory $(BUILD)/cartoon-convert || exit 1; \
+	mkdir -p $(dir $(MODEL)) && $(BUILD)/cartoon-convert "$$src" $(MODEL) || exit 1; \
+	echo "model: wrote $(MODEL) from $$src (use it with -m $(MODEL), CARTOON_MODEL=$(abspath $(MODEL)), or make install)"
+
+# Builds, makes the model and cartoonizes a portrait: DEMO_IMAGE, by default the shared one.
+DEMO_IMAGE ?= $(SHARED_DIR)/images/astronaut.png
+DEMO_OUT   := $(BUILD)/demo/$(basename $(notdir $(DEMO_IMAGE)))_cartoon.png
 demo:
-	@test -f "$(MODEL_TFLITE)" || { echo "demo: no model at $(MODEL_TFLITE); get whitebox_cartoon_gan_fp16.tflite (README, 'The model') and run make demo MODEL_TFLITE=path"; exit 1; }
+	@test -f "$(DEMO_IMAGE)" || { echo "demo: no picture at $(DEMO_IMAGE); name one: make demo DEMO_IMAGE=portrait.jpg"; exit 1; }
 	sh scripts/install-deps.sh
 	$(MAKE) all
+	$(MAKE) model
 	@mkdir -p $(BUILD)/demo
-	$(BUILD)/cartoon-convert $(MODEL_TFLITE) weights/whitebox.safetensors
-	$(BUILD)/cartoonize -m weights/whitebox.safetensors $(SHARED_DIR)/images/astronaut.png -o $(BUILD)/demo/astronaut_cartoon.png
-	@echo "demo: wrote $(abspath $(BUILD)/demo/astronaut_cartoon.png)"
+	$(BUILD)/cartoonize -m $(MODEL) "$(DEMO_IMAGE)" -o $(DEMO_OUT)
+	@echo "demo: wrote $(abspath $(DEMO_OUT))"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
@@ -185,6 +221,10 @@ install: all
 	  ln -sf $$l.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/$$l.so; done
 	install -m 644 $(BUILD)/libcartoon.pc $(BUILD)/libcartoon-io.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	@if [ -f $(MODEL) ]; then \
+	  install -d $(DESTDIR)$(DATADIR) && install -m 644 $(MODEL) $(DESTDIR)$(DATADIR)/ && \
+	  echo "install: model installed as $(DESTDIR)$(DATADIR)/whitebox.safetensors"; \
+	else echo "install: no $(MODEL), no model installed (make model, then make install again; programs look for it in $(DATADIR))"; fi
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

@@ -12,6 +12,9 @@
  *   - memory: the context's engine memory (cartoon_context_arena_bytes: arena + scratch) and
  *     the process peak RSS (getrusage ru_maxrss, cumulative over the sizes run so far).
  * --json prints one JSON object per size per line on stdout (progress goes to stderr).
+ * --estimate-check is a mode of its own: it calibrates the cost model and compares
+ * cartoon_estimate_cost() with measured time and memory per size (docs/performance.md,
+ * "Cost model").
  * See docs/performance.md. */
 #include <cblas.h>
 #include <errno.h>
@@ -48,14 +51,20 @@ typedef struct bench_opts {
     int json;
     int no_io;
     int verbose;
+    int estimate_check; /* --estimate-check: the cost model against measurements */
+    int big;            /* --big: 4096 among the default --estimate-check sizes */
+    int reps_set;
 } bench_opts;
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: cartoon-bench -m MODEL [options]\n"
+            "usage: cartoon-bench [-m MODEL] [options]\n"
             "Times the libcartoon engine layer by layer and end to end (docs/performance.md).\n"
-            "  -m, --model PATH      model file (.safetensors from cartoon-convert)\n"
+            "  -m, --model PATH      model file (.safetensors from cartoon-convert); default:\n"
+            "                        $CARTOON_MODEL, else whitebox.safetensors in\n"
+            "                        ~/.local/share/libcartoon ($XDG_DATA_HOME/libcartoon),\n"
+            "                        else in PREFIX/share/libcartoon (as cartoonize)\n"
             "  --size N [N ...]      square input sizes (default 512 768 1024 2048)\n"
             "  --threads T           engine threads and OpenBLAS threads (default: online cores)\n"
             "  --reps R              timed runs per measurement (default 5)\n"
@@ -65,10 +74,16 @@ static void usage(FILE *f)
             "  --precision P         fp32 | bf16 | fp16 (default fp32)\n"
             "  --image PATH          use this picture, resized to N x N, instead of random input\n"
             "  --no-io               skip the decode + cartoonize + encode measurement\n"
+            "  --estimate-check      calibrate the cost model (cartoon_context_calibrate), then for\n"
+            "                        each size compare cartoon_estimate_cost() with unet_cartoonize()\n"
+            "                        on a fresh context: time (median of --reps, default 3) and\n"
+            "                        memory (default sizes 256 512 1024 2048)\n"
+            "  --big                 with --estimate-check: 4096 too\n"
+            "  --recalibrate         with --estimate-check: measure even if the cache has an entry\n"
             "  --json                one JSON object per size per line on stdout\n"
             "  -v, --verbose         library decisions (device fallback...) on stderr\n"
             "  -h, --help            this text\n"
-            "Exit status: 0 done, 1 a run failed, 2 usage error.\n");
+            "Exit status: 0 done, 1 a run failed, 2 usage error or no model found.\n");
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -128,6 +143,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         } else if (!strcmp(a, "--reps")) {
             NEED_VALUE();
             if (!parse_int(val, 1, 100000, &o->reps)) return usage_error("bad --reps '%s'", val);
+            o->reps_set = 1;
         } else if (!strcmp(a, "--warmup")) {
             NEED_VALUE();
             if (!parse_int(val, 0, 100000, &o->warmup)) return usage_error("bad --warmup '%s'", val);
@@ -153,6 +169,12 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             o->json = 1;
         } else if (!strcmp(a, "--no-io")) {
             o->no_io = 1;
+        } else if (!strcmp(a, "--estimate-check")) {
+            o->estimate_check |= 1;
+        } else if (!strcmp(a, "--recalibrate")) {
+            o->estimate_check |= 2;
+        } else if (!strcmp(a, "--big")) {
+            o->big = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             o->verbose = 1;
         } else {
@@ -160,7 +182,12 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         }
 #undef NEED_VALUE
     }
-    if (!o->model) return usage_error("a model is required (-m MODEL)%s", NULL);
+    if (o->estimate_check && !o->n_sizes) {
+        static const int def[] = {256, 512, 1024, 2048, 4096};
+        o->n_sizes = o->big ? 5 : 4;
+        memcpy(o->sizes, def, sizeof def);
+    }
+    if (o->estimate_check && !o->reps_set) o->reps = 3;
     if (!o->n_sizes) {
         static const int def[] = {512, 768, 1024, 2048};
         o->n_sizes = 4;
@@ -672,6 +699,124 @@ static int print_json(const bench_opts *o, int threads, cartoon_device dev, cons
     return 0;
 }
 
+/* ------------------------------------------------------------------ --estimate-check */
+
+/* Linux: resets this process's peak RSS to its current RSS (/proc/self/clear_refs "5"). */
+static int reset_rss_peak(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f) return -1;
+    int ok = fputs("5", f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* A "VmRSS:" / "VmHWM:" line of /proc/self/status in bytes, 0 if unknown. */
+static uint64_t proc_status_bytes(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long kb = 0;
+    size_t kl = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, kl) && sscanf(line + kl, " %llu", &kb) == 1) break;
+    fclose(f);
+    return (uint64_t)kb * 1024u;
+}
+
+static const char *calibration_name(cartoon_calibration c)
+{
+    return c == CARTOON_CALIBRATION_MEASURED ? "measured" : c == CARTOON_CALIBRATION_CACHED ? "cached" : "none";
+}
+
+/* Calibrates `cal`, then for each size: the estimate from `cal`, and on a fresh context one
+ * unet_cartoonize() (memory: cartoon_context_arena_bytes and the peak RSS over the call, from
+ * a reset high-water mark) and o->reps timed ones (median). */
+static int estimate_check(const bench_opts *o, const cartoon_model *model, const cartoon_context_options *copt,
+                          cartoon_context *cal)
+{
+    FILE *info = o->json ? stderr : stdout;
+    double t0 = now_ms();
+    cartoon_status st = cartoon_context_calibrate(cal, (o->estimate_check & 2) ? CARTOON_CALIBRATE_FORCE : 0);
+    double cal_s = (now_ms() - t0) / 1e3;
+    if (st) return fail_ctx("cartoon_context_calibrate", st, cal);
+    cartoon_estimate e0;
+    if ((st = cartoon_estimate_cost(cal, 256, 256, NULL, &e0))) return fail_ctx("cartoon_estimate_cost", st, cal);
+    fprintf(info, "calibration: %s, %.2f s%s\n", calibration_name(e0.calibrated), cal_s,
+            e0.calibrated == CARTOON_CALIBRATION_CACHED ? " (read from the cache; --recalibrate to measure)" : "");
+    fprintf(info, "time: predicted vs median of %d unet_cartoonize() runs after one; memory: estimate vs a fresh "
+                  "context after one run\n", o->reps);
+    if (!o->json)
+        printf("%6s %10s %10s %7s %10s %7s %12s %12s %7s %12s %12s %7s\n", "size", "pred ms", "median ms", "ratio",
+               "min ms", "ratio", "arena est", "arena meas", "ratio", "host est", "RSS delta", "ratio");
+    double *wall = calloc((size_t)o->reps, sizeof *wall), *tmp = calloc((size_t)o->reps, sizeof *tmp);
+    if (!wall || !tmp) { free(wall); free(tmp); fprintf(stderr, "cartoon-bench: out of memory\n"); return 1; }
+    int rc = 0;
+    for (int s = 0; s < o->n_sizes && !rc; s++) {
+        int n = o->sizes[s];
+        cartoon_estimate e;
+        if ((st = cartoon_estimate_cost(cal, n, n, NULL, &e))) { rc = fail_ctx("cartoon_estimate_cost", st, cal); break; }
+        cartoon_context *ctx = NULL;
+        if ((st = cartoon_context_create(model, copt, &ctx, NULL, 0))) { rc = fail_ctx("creating a context", st, NULL); break; }
+        cartoon_image in = {malloc((size_t)n * n * 3), n, n, (size_t)n * 3, CARTOON_PIXEL_RGB};
+        cartoon_image out = {malloc((size_t)n * n * 3), n, n, (size_t)n * 3, CARTOON_PIXEL_RGB};
+        if (!in.data || !out.data) {
+            fprintf(stderr, "cartoon-bench: out of memory\n");
+            rc = 1;
+        } else {
+            synth_picture(n, in.data);
+            memset(out.data, 0, (size_t)n * n * 3);
+            int rss_ok = reset_rss_peak() == 0;
+            uint64_t rss0 = proc_status_bytes("VmRSS:");
+            st = unet_cartoonize(ctx, &in, &out, NULL);
+            uint64_t hwm = proc_status_bytes("VmHWM:");
+            double rss_delta = rss_ok && rss0 && hwm >= rss0 ? (double)(hwm - rss0) : -1;
+            uint64_t arena = cartoon_context_arena_bytes(ctx);
+            for (int r = 0; r < o->reps && !st; r++) {
+                double t1 = now_ms();
+                st = unet_cartoonize(ctx, &in, &out, NULL);
+                wall[r] = now_ms() - t1;
+            }
+            if (st) rc = fail_ctx("unet_cartoonize", st, ctx);
+            double meas = st ? 0 : median(wall, o->reps, tmp), pred = e.seconds * 1e3;
+            double least = st ? 0 : min_of(wall, o->reps);
+            if (!rc && o->json) {
+                printf("{\"size\": %d, \"predicted_ms\": %.3f, \"measured_ms\": %.3f, \"time_ratio\": %.4f, "
+                       "\"min_ms\": %.3f, "
+                       "\"calibration\": \"%s\", \"arena_est\": %llu, \"arena\": %llu, \"host_est\": %llu, "
+                       "\"transient_est\": %llu, \"rss_delta\": %.0f}\n",
+                       n, pred, meas, meas > 0 ? pred / meas : 0, least, calibration_name(e.calibrated),
+                       (unsigned long long)e.arena_bytes, (unsigned long long)arena,
+                       (unsigned long long)e.host_bytes, (unsigned long long)e.transient_bytes, rss_delta);
+            } else if (!rc) {
+                char rss[32], rr[16];
+                if (rss_delta >= 0) {
+                    snprintf(rss, sizeof rss, "%.1f MiB", rss_delta / 1048576.0);
+                    snprintf(rr, sizeof rr, "%.3f", rss_delta > 0 ? (double)e.host_bytes / rss_delta : 0);
+                } else {
+                    snprintf(rss, sizeof rss, "-");
+                    snprintf(rr, sizeof rr, "-");
+                }
+                printf("%6d %10.1f %10.1f %7.3f %10.1f %7.3f %8.1f MiB %8.1f MiB %7.4f %8.1f MiB %12s %7s\n", n, pred,
+                       meas, meas > 0 ? pred / meas : 0, least, least > 0 ? pred / least : 0,
+                       e.arena_bytes / 1048576.0, arena / 1048576.0,
+                       arena ? (double)e.arena_bytes / arena : 0, e.host_bytes / 1048576.0, rss, rr);
+            }
+            fflush(stdout);
+        }
+        free(in.data);
+        free(out.data);
+        cartoon_context_free(ctx);
+    }
+    if (!o->json && !rc)
+        printf("ratios are estimate / measured; host est = arena + the context's buffers + the largest temporary;\n"
+               "RSS delta = the process's peak RSS during the first call minus its RSS before it (pages the\n"
+               "allocator already held are not counted there)\n");
+    free(wall);
+    free(tmp);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(int argc, char **argv)
@@ -684,6 +829,26 @@ int main(int argc, char **argv)
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = o.threads ? o.threads : (online < 1 ? 1 : online > 1024 ? 1024 : (int)online);
     openblas_set_num_threads(threads);
+
+    char found[4096], searched[16384];
+    if (!o.model) { /* no -m: the model cartoonize would use */
+        cartoon_status fs = cartoon_model_find_default(found, sizeof found, searched, sizeof searched);
+        if (fs) {
+            if (fs != CARTOON_E_IO) {
+                fprintf(stderr, "cartoon-bench: cannot look for the model: %s\n", cartoon_status_name(fs));
+                return 2;
+            }
+            fprintf(stderr, "cartoon-bench: no model: no -m MODEL, and none found; looked at:\n  ");
+            for (const char *c = searched; *c; c++) {
+                fputc(*c, stderr);
+                if (*c == '\n') fputs("  ", stderr);
+            }
+            fprintf(stderr, "\nGet one with `make model` in the source tree (weights/whitebox.safetensors; it runs\n"
+                            "scripts/fetch-model.sh when needed), then pass -m or set CARTOON_MODEL.\n");
+            return 2;
+        }
+        o.model = found;
+    }
 
     char err[512] = "";
     cartoon_model *model = NULL;
@@ -721,6 +886,13 @@ int main(int argc, char **argv)
         return 1;
     }
     cartoon_device dev = cartoon_context_device(ctx);
+    if (o.estimate_check) { /* its own mode: no sgemm peak, no per-layer tables */
+        int erc = estimate_check(&o, model, &copt, ctx);
+        cartoon_context_free(ctx);
+        cartoon_image_free(&pic);
+        cartoon_model_free(model);
+        return erc;
+    }
 
     FILE *info = o.json ? stderr : stdout;
     fprintf(info, "cartoon-bench: libcartoon %s, model %s\n", cartoon_version_string(), o.model);

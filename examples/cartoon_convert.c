@@ -1,10 +1,10 @@
 /* cartoon-convert: the White-box TFLite export -> libcartoon model file. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "convert_whitebox.h"
+#include "file_io.h"
 #include "half.h"
 #include "safetensors_write.h"
 
@@ -20,44 +20,6 @@ static void usage(FILE *f)
             "  --dtype f32   store weights widened to float32\n"
             "  -h, --help    this text\n"
             "Exit status: 0 converted, 1 conversion failed, 2 usage error.\n");
-}
-
-/* Reads the whole file; refuses more than MAX_INPUT_BYTES so a wrong path (a device, a huge
- * file) cannot exhaust memory. */
-static unsigned char *read_all(const char *path, size_t *n, char *err, size_t errn)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) { snprintf(err, errn, "%s: %s", path, strerror(errno)); return NULL; }
-    size_t cap = 1 << 20, len = 0;
-    unsigned char *b = malloc(cap);
-    if (!b) { fclose(f); snprintf(err, errn, "out of memory"); return NULL; }
-    for (;;) {
-        if (len > MAX_INPUT_BYTES) {
-            snprintf(err, errn, "%s: larger than 1 GiB, not a model this tool converts", path);
-            free(b); fclose(f); return NULL;
-        }
-        if (len == cap) {
-            /* One byte past the limit is enough to tell an oversized input. */
-            size_t nc = cap * 2 > MAX_INPUT_BYTES + 1 ? MAX_INPUT_BYTES + 1 : cap * 2;
-            unsigned char *nb = realloc(b, nc);
-            if (!nb) { snprintf(err, errn, "out of memory"); free(b); fclose(f); return NULL; }
-            b = nb;
-            cap = nc;
-        }
-        size_t r = fread(b + len, 1, cap - len, f);
-        len += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) { snprintf(err, errn, "%s: read error", path); free(b); return NULL; }
-    if (len > MAX_INPUT_BYTES) {
-        snprintf(err, errn, "%s: larger than 1 GiB, not a model this tool converts", path);
-        free(b);
-        return NULL;
-    }
-    *n = len;
-    return b;
 }
 
 int main(int argc, char **argv)
@@ -91,23 +53,27 @@ int main(int argc, char **argv)
     if (!in || !out) { usage(stderr); return 2; }
 
     char msg[512] = "";
-    size_t n = 0;
-    unsigned char *buf = read_all(in, &n, msg, sizeof msg);
-    if (!buf) { fprintf(stderr, "cartoon-convert: %s\n", msg); return 1; }
-
-    st_writer *w = st_writer_new();
-    if (!w) { fprintf(stderr, "cartoon-convert: out of memory\n"); free(buf); return 1; }
     ct_err e = {msg, sizeof msg};
+    size_t n = 0;
+    unsigned char *buf = NULL;
+    /* A bound, so that a wrong path (a device, a huge file) cannot exhaust memory. */
+    if (ct_read_file(in, MAX_INPUT_BYTES, &buf, &n, &e) != CARTOON_OK) {
+        fprintf(stderr, "cartoon-convert: %s\n", msg);
+        return 1;
+    }
+
+    st_writer *w = ct_st_writer_new();
+    if (!w) { fprintf(stderr, "cartoon-convert: out of memory\n"); free(buf); return 1; }
     ct_convert_report rep;
     cartoon_status s = ct_convert_tflite(buf, n, dtype, w, &rep, &e);
     free(buf);
-    if (s == CARTOON_OK) s = st_writer_save(w, out, &e);
+    if (s == CARTOON_OK) s = ct_st_writer_save(w, out, &e);
     if (s != CARTOON_OK) {
         fprintf(stderr, "cartoon-convert: %s: %s: %s\n", in, cartoon_status_name(s), msg);
-        st_writer_free(w);
+        ct_st_writer_free(w);
         return 1;
     }
-    st_writer_free(w);
+    ct_st_writer_free(w);
 
     FILE *f = fopen(out, "rb");
     long bytes = -1;

@@ -1,6 +1,10 @@
 /* cartoonize: the command-line front end of libcartoon.
  *
- *   cartoonize -m MODEL [options] INPUT... -o OUTPUT
+ *   cartoonize [-m MODEL] [options] INPUT... -o OUTPUT
+ *
+ * Without -m it runs the model cartoon_model_find_default() finds ($CARTOON_MODEL, the user's
+ * data directory, the installed one) and says which; when there is none it lists where it
+ * looked and how to get one, and exits 2.
  *
  * Exit status: 0 every input done, 1 some input failed (or the run was interrupted before
  * all were done), 2 usage error or the model could not be loaded. Outputs are written to a
@@ -47,6 +51,29 @@ static int output_name(const char *dir, const char *input, const char *ext, char
     size_t dl = strlen(dir);
     int w = snprintf(out, n, "%s%s%.*s.%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", len, base, ext);
     return w > 0 && (size_t)w < n;
+}
+
+/* No -m and no default model: where the program looked, and what to do. */
+static void no_model(const char *prog, cartoon_status st, const char *searched)
+{
+    const char *env = getenv("CARTOON_MODEL");
+    if (st == CARTOON_E_IO && env && *env) {
+        fprintf(stderr, "%s: no model: %s\n(point CARTOON_MODEL at a model file, unset it, or pass -m MODEL)\n", prog, searched);
+        return;
+    }
+    if (st != CARTOON_E_IO) {
+        fprintf(stderr, "%s: cannot look for the model: %s (%s)\n", prog, cartoon_strerror(st), cartoon_status_name(st));
+        return;
+    }
+    fprintf(stderr, "%s: no model: no -m MODEL, and no model file where one is looked for:\n  ", prog);
+    for (const char *c = searched; *c; c++) {
+        fputc(*c, stderr);
+        if (*c == '\n') fputs("  ", stderr);
+    }
+    fprintf(stderr,
+            "\nTo get one: in the libcartoon source tree, `make model` writes weights/whitebox.safetensors\n"
+            "(converted from the published model, which scripts/fetch-model.sh downloads and checks);\n"
+            "then pass -m weights/whitebox.safetensors, set CARTOON_MODEL to its path, or `make install`.\n");
 }
 
 typedef struct {
@@ -120,6 +147,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "cartoonize: '%s': unknown output extension (use .png, .jpg, .jpeg or .webp)\n", output);
         return 2;
     }
+
+    char found[4096], searched[16384];
+    if (!model_path) {
+        cartoon_status fs = cartoon_model_find_default(found, sizeof found, searched, sizeof searched);
+        if (fs) {
+            no_model("cartoonize", fs, searched);
+            return 2;
+        }
+        model_path = found;
+    }
+    fprintf(stderr, "cartoonize: model %s\n", model_path);
 
     char err[512];
     cartoon_model *model = NULL;

@@ -9,15 +9,20 @@
 void cartoonize_usage(FILE *f)
 {
     fprintf(f,
-        "usage: cartoonize -m MODEL [options] INPUT... -o OUTPUT\n"
+        "usage: cartoonize [-m MODEL] [options] INPUT... -o OUTPUT\n"
         "Cartoonizes portraits with the White-box UNet (libcartoon %s).\n\n"
-        "  -m, --model FILE        model file from cartoon-convert (.safetensors)\n"
+        "  -m, --model FILE        model file from cartoon-convert (.safetensors). Default:\n"
+        "                          $CARTOON_MODEL, else whitebox.safetensors in\n"
+        "                          $XDG_DATA_HOME/libcartoon (~/.local/share/libcartoon), else\n"
+        "                          in PREFIX/share/libcartoon (put there by make install)\n"
         "  -o, --output PATH       output file (one input), or a directory (several inputs,\n"
         "                          or a path ending in '/'); format from the extension\n"
         "  -r, --resolution R      'native' (default) or N: run the model with the longest\n"
         "                          side N, then bring the result back to the input size\n"
         "      --keep-size         with --resolution N: keep the model-size result\n"
         "  -s, --strength S        0..1, blend of cartoon over the original (default 1)\n"
+        "      --round             8-bit output rounded to nearest (default: truncated, as the\n"
+        "                          original White-box program writes it)\n"
         "  -q, --quality Q         JPEG / WebP quality 1..100 (default 90)\n"
         "      --lossless          lossless WebP\n"
         "  -f, --format FMT        png|jpg|webp for outputs into a directory (default png)\n"
@@ -49,7 +54,7 @@ int cartoonize_parse_args(int argc, char **argv, struct cli_config *cfg, FILE *e
     cartoon_context_options_default(&cfg->copt);
     cartoon_options_default(&cfg->opt);
     cartoon_write_options_default(&cfg->wopt);
-    enum { OPT_VERSION = 256, OPT_CONV, OPT_PRECISION, OPT_LOSSLESS, OPT_KEEP };
+    enum { OPT_VERSION = 256, OPT_CONV, OPT_PRECISION, OPT_LOSSLESS, OPT_KEEP, OPT_ROUND };
     static const struct option longopts[] = {
         {"model", required_argument, 0, 'm'},     {"output", required_argument, 0, 'o'},
         {"resolution", required_argument, 0, 'r'}, {"strength", required_argument, 0, 's'},
@@ -58,7 +63,8 @@ int cartoonize_parse_args(int argc, char **argv, struct cli_config *cfg, FILE *e
         {"verbose", no_argument, 0, 'v'},         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION}, {"conv", required_argument, 0, OPT_CONV},
         {"precision", required_argument, 0, OPT_PRECISION}, {"lossless", no_argument, 0, OPT_LOSSLESS},
-        {"keep-size", no_argument, 0, OPT_KEEP},  {0, 0, 0, 0}};
+        {"keep-size", no_argument, 0, OPT_KEEP},  {"round", no_argument, 0, OPT_ROUND},
+        {0, 0, 0, 0}};
     int c;
     opterr = 0;
     optind = 0; /* glibc: 0 re-initialises getopt completely (a fresh scan of a new argv) */
@@ -125,14 +131,16 @@ int cartoonize_parse_args(int argc, char **argv, struct cli_config *cfg, FILE *e
             break;
         case OPT_LOSSLESS: cfg->wopt.lossless = 1; break;
         case OPT_KEEP: cfg->opt.keep_model_size = 1; break;
+        case OPT_ROUND: cfg->opt.quantize = CARTOON_QUANTIZE_ROUND; break;
         case ':': fprintf(err, "cartoonize: option %s needs a value\n", argv[optind - 1]); return CLI_PARSE_USAGE;
         default: fprintf(err, "cartoonize: unknown option '%s' (see --help)\n", argv[optind - 1]); return CLI_PARSE_USAGE;
         }
     }
     cfg->first_input = optind;
     cfg->n_inputs = argc - optind;
-    if (!cfg->model_path || !cfg->output || cfg->n_inputs < 1) {
-        fprintf(err, "cartoonize: %s\n", !cfg->model_path ? "no model (-m MODEL)" : !cfg->output ? "no output (-o OUTPUT)" : "no input image");
+    /* no -m is not an error: main() then looks for the default model */
+    if (!cfg->output || cfg->n_inputs < 1) {
+        fprintf(err, "cartoonize: %s\n", !cfg->output ? "no output (-o OUTPUT)" : "no input image");
         cartoonize_usage(err);
         return CLI_PARSE_USAGE;
     }

@@ -7,11 +7,11 @@
 #include "cartoon_io.h"
 
 struct cli_config {
-    const char *model_path;       /* -m (points into argv) */
+    const char *model_path;       /* -m (points into argv); NULL: find the default model */
     const char *output;           /* -o (points into argv) */
     const char *dir_format;       /* -f, default "png" */
     cartoon_context_options copt; /* -d -t --conv --precision -v */
-    cartoon_options opt;          /* -r -s --keep-size */
+    cartoon_options opt;          /* -r -s --keep-size --round */
     cartoon_write_options wopt;   /* -q --lossless */
     int first_input;              /* argv index of the first input (after getopt's permutation) */
     int n_inputs;                 /* >= 1 when CLI_PARSE_RUN is returned */

@@ -42,15 +42,16 @@ extern "C" {
     (CARTOON_VERSION_MAJOR * 10000 + CARTOON_VERSION_MINOR * 100 + CARTOON_VERSION_PATCH)
 #define CARTOON_VERSION_STRING "0.1.0"
 
-/* Runtime version of the linked library: CARTOON_VERSION_NUMBER / _STRING at its build. */
-unsigned cartoon_version_number(void);
-const char *cartoon_version_string(void);
-
+/* Marks the exported functions; everything else in the shared libraries is hidden. */
 #if defined(__GNUC__) && __GNUC__ >= 4
 #define CARTOON_API __attribute__((visibility("default")))
 #else
 #define CARTOON_API
 #endif
+
+/* Runtime version of the linked library: CARTOON_VERSION_NUMBER / _STRING at its build. */
+CARTOON_API unsigned cartoon_version_number(void);
+CARTOON_API const char *cartoon_version_string(void);
 
 /* ------------------------------------------------------------------ errors */
 
@@ -130,6 +131,31 @@ typedef struct cartoon_model_info {
 /* Fills *info; pointers inside stay valid while the model lives. */
 CARTOON_API cartoon_status cartoon_model_get_info(const cartoon_model *model,
                                                   cartoon_model_info *info);
+
+/*
+ * Finds the model file to use when the caller names none (the cartoonize and cartoon-bench
+ * programs without -m). Looks, in this order, at:
+ *   1. $CARTOON_MODEL, a path (relative ones to the working directory). When it is set and not
+ *      empty it decides: a missing file is CARTOON_E_IO naming it, not a fall-through.
+ *   2. $XDG_DATA_HOME/libcartoon/whitebox.safetensors, or $HOME/.local/share/libcartoon/
+ *      whitebox.safetensors when XDG_DATA_HOME is unset, empty or not an absolute path.
+ *   3. PREFIX/share/libcartoon/whitebox.safetensors, PREFIX being the one the library was
+ *      built for (`make install PREFIX=...` installs the model there).
+ * The first existing regular file wins; it is not opened (cartoon_model_load() checks it).
+ *   path      receives the file's path; "" on failure.
+ *   searched  optional (NULL, searched_size 0): every place looked at, one per line ('\n'
+ *             between lines, none at the end), with why it was passed over, e.g.
+ *             "$CARTOON_MODEL (not set)" or "/usr/local/share/libcartoon/whitebox.safetensors
+ *             (not found)"; after a success the last line is the file found. 4096 bytes for
+ *             path and 16384 for searched are enough for paths of up to 4000 bytes.
+ * Errors: IO (no file found, or $CARTOON_MODEL names none), LIMIT (path or searched too small
+ *         for its text; searched then keeps the lines that fit), INVALID_ARGUMENT (path NULL,
+ *         path_size 0, searched NULL with a size).
+ * Cost: up to three stat() calls; allocates nothing; never prints. Thread-safe while no thread
+ * changes the environment (setenv, putenv): it reads it with getenv only.
+ */
+CARTOON_API cartoon_status cartoon_model_find_default(char *path, size_t path_size,
+                                                      char *searched, size_t searched_size);
 
 /* ------------------------------------------------------------------ context */
 
@@ -213,10 +239,25 @@ typedef struct cartoon_image {
 /* Bytes per pixel of a format (3 or 4), 0 for an invalid one. */
 CARTOON_API int cartoon_pixel_size(cartoon_pixel_format format);
 
+/*
+ * How unet_cartoonize() turns its final float pixel value v (0..255 scale; the network output
+ * y mapped back as (y + 1) * 127.5 for the shipped model, after any resampling and strength
+ * blend, which stay in float) into 8 bits. Both clip to 0..255 first.
+ */
+typedef enum cartoon_quantize {
+    CARTOON_QUANTIZE_TRUNCATE = 0, /* default: floor(v), as the original White-box and DCT-Net
+                                      code do (np.clip(v, 0, 255).astype(np.uint8)): at native
+                                      resolution and strength 1 the bytes equal what the
+                                      original program writes for the same network output */
+    CARTOON_QUANTIZE_ROUND = 1     /* nearest level (halves up): closer to the float result on
+                                      average (half a level less bias) */
+} cartoon_quantize;
+
 typedef struct cartoon_options {
     int resolution;     /* 0 = native; N > 0 = resample so the longest side is N */
     float strength;     /* 0..1: blend of cartoon over original; 1 = full cartoon (default) */
     int keep_model_size; /* 0 (default): output at the input size; 1: at the model resolution */
+    cartoon_quantize quantize; /* float to 8 bits; default CARTOON_QUANTIZE_TRUNCATE */
 } cartoon_options;
 
 CARTOON_API void cartoon_options_default(cartoon_options *options);
@@ -231,13 +272,134 @@ CARTOON_API cartoon_status cartoon_output_size(const cartoon_options *options, i
  *   out  caller-owned, of the size cartoon_output_size() gives and any format above; may not
  *        overlap in. Alpha (when both have it) is copied from in; otherwise 255.
  *   opt  NULL = defaults.
+ * Pixels go into model space as the original does (v / 127.5 - 1 for the shipped model, in
+ * float) and come back as (y + 1) * 127.5; resampling and the strength blend work on those
+ * floats, and opt->quantize turns the final value into 8 bits once, at the end.
  * Cost: about 250 MFLOP per 1000 pixels at the model resolution; see README for timings.
  * The first call at a size plans and allocates the arena; later calls allocate nothing.
- * Errors: INVALID_ARGUMENT (NULL, bad format, wrong out size, stride too small),
+ * Errors: INVALID_ARGUMENT (NULL, bad format, wrong out size, stride too small, an option out
+ *         of range: resolution, strength, quantize),
  *         LIMIT (pixels), OUT_OF_MEMORY, DEVICE. Details in cartoon_context_last_error().
  */
 CARTOON_API cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in,
                                            cartoon_image *out, const cartoon_options *opt);
+
+/* ------------------------------------------------------------------ presets */
+
+/* A named set of output choices for one use case (the seed article's table). Programs apply
+ * a preset first and then the options the user gave explicitly, so those win. */
+typedef struct cartoon_preset {
+    const char *name;        /* "preview", "social", "print", "low-end" */
+    int resolution;          /* longest side the network runs at (cartoon_options.resolution) */
+    float strength;          /* cartoon_options.strength */
+    const char *format;      /* file format of the result: "jpg", "webp" or "png" */
+    int quality;             /* JPEG / WebP quality 1..100 (ignored for PNG) */
+    const char *use;         /* one line: what it is for */
+} cartoon_preset;
+
+/* The presets, in a static table of *count entries (count may be NULL). Thread-safe. */
+CARTOON_API const cartoon_preset *cartoon_presets(int *count);
+/* The preset of that name (case-sensitive), NULL when there is none. Thread-safe. */
+CARTOON_API const cartoon_preset *cartoon_preset_find(const char *name);
+
+/* ------------------------------------------------------------------ cost model */
+
+/* Where an estimate's time comes from. */
+typedef enum cartoon_calibration {
+    CARTOON_CALIBRATION_NONE = 0,     /* no calibration for this context: a generic guess from
+                                         the FLOPs (CPU: 25 GFLOP/s per thread; CUDA: 5 TFLOP/s),
+                                         right to within a factor of a few */
+    CARTOON_CALIBRATION_MEASURED = 1, /* measured by cartoon_context_calibrate() on this context */
+    CARTOON_CALIBRATION_CACHED = 2    /* read from the calibration cache file (see below) */
+} cartoon_calibration;
+
+/* What one unet_cartoonize() call with an input of in_w x in_h would cost on a context. */
+typedef struct cartoon_estimate {
+    int width, height;               /* working size: where the network runs (resolution applied) */
+    int padded_width, padded_height; /* the working size edge-padded to the model's multiple */
+    int out_width, out_height;       /* the output size (cartoon_output_size()) */
+    double flops;                    /* the network's FLOPs at the padded size (multiply-add = 2) */
+    double seconds;                  /* predicted wall time of the call: network, 8-bit conversion,
+                                        resampling; > 0 */
+    cartoon_calibration calibrated;  /* how `seconds` was obtained */
+    uint64_t host_bytes;             /* peak host memory the call holds: arena_bytes (CPU) +
+                                        buffer_bytes + transient_bytes (+ the CUDA backend's
+                                        pinned staging buffer). Exactly the peak of a call on a
+                                        context that already ran at this size; a first call
+                                        does not go higher (except with an observer that wants
+                                        data: its copy buffer grows node by node) */
+    uint64_t device_bytes;           /* CUDA: the activation arena on the GPU (the backend's weights
+                                        and its scratch, up to 256 MiB of im2col bands, come on
+                                        top and are not included); 0 on the CPU */
+    uint64_t arena_bytes;            /* what cartoon_context_arena_bytes() reports after the call
+                                        on a context that held less: the planned activation arena
+                                        with every kernel's scratch (CPU: exact) */
+    uint64_t buffer_bytes;           /* the context's own float buffers the call grows and keeps
+                                        (the model-space image, the resampling source, host
+                                        staging; an observer's copy when it wants data) */
+    uint64_t transient_bytes;        /* the largest set of temporaries allocated and freed within
+                                        the call (resampling to and from the working size) */
+} cartoon_estimate;
+
+/*
+ * Predicts the time and memory of unet_cartoonize(ctx, in, out, opt) for an in_w x in_h input,
+ * without running it or allocating the arena.
+ *   opt  NULL = defaults; validated as unet_cartoonize() does.
+ *   out  receives the estimate.
+ * Memory is exact, from the same planner the call uses (same fusion, same kernel scratch):
+ * arena_bytes, buffer_bytes and transient_bytes are the bytes the library requests (malloc
+ * bookkeeping and the allocator's rounding not counted; OpenBLAS's own buffers, on the im2col
+ * path, neither). They are what a context that has not run at a larger size allocates: a context
+ * keeps its largest arena and buffers, so one that ran bigger inputs holds more.
+ * Time: from the context's calibration (cartoon_context_calibrate()). A context without one
+ * looks once for a matching entry in the cache file (one small file read) and otherwise gives
+ * the uncalibrated FLOP-based guess (calibrated = CARTOON_CALIBRATION_NONE); it never measures
+ * on its own. Predictions are for a machine otherwise idle; they grow with the size.
+ * Cost: planning the graph (microseconds) plus, the first time on a context, reading the cache.
+ * Not thread-safe on one context (like every call on a context).
+ * Errors: INVALID_ARGUMENT (NULL ctx or out, in_w or in_h < 1, an option out of range),
+ *         LIMIT (input or working size over the context's max_pixels, or sizes that overflow),
+ *         OUT_OF_MEMORY. Details in cartoon_context_last_error().
+ */
+CARTOON_API cartoon_status cartoon_estimate_cost(cartoon_context *ctx, int in_w, int in_h,
+                                                 const cartoon_options *opt, cartoon_estimate *out);
+
+/* Flags of cartoon_context_calibrate(). */
+#define CARTOON_CALIBRATE_FORCE 1u    /* measure even when the cache holds a matching entry, and
+                                         replace that entry */
+#define CARTOON_CALIBRATE_NO_CACHE 2u /* neither read nor write the cache file */
+
+/*
+ * Calibrates the context's time model on this machine: runs unet_cartoonize() on synthetic
+ * 128 x 128 and 256 x 256 pictures (one warm-up and five timed runs each, with an observer
+ * timing every node; each node's fastest run counts) and a few resamplings, then fits, for every
+ * node, time = a * pixels + b; and the same for the per-call work outside the nodes.
+ * cartoon_estimate_cost() scales each node by its pixels (its FLOPs) at the size asked. Run it
+ * on an otherwise idle machine: what other processes take during these runs is mistaken for
+ * the engine's own cost (FORCE measures again).
+ *
+ * The cache: one JSON file, $CARTOON_CACHE_DIR/calibration.json when that variable is set and
+ * not empty, else $XDG_CACHE_HOME/libcartoon/calibration.json (XDG_CACHE_HOME absolute), else
+ * $HOME/.cache/libcartoon/calibration.json (directories created as needed). It holds up to 16
+ * entries, each keyed by the CPU model name, the CPU kernels' instruction set, the GPUs
+ * (CUDA contexts), the thread count, device, precision, conv option, the model (name,
+ * parameters, nodes) and the library version; an entry is used only when every part of its key
+ * matches. A damaged or foreign file is ignored and replaced; the file is replaced atomically,
+ * so concurrent writers lose at most each other's new entry. Without FORCE a matching entry is
+ * adopted instead of measuring (cartoon_estimate_cost() then reports CARTOON_CALIBRATION_CACHED).
+ * Failing to write the cache is not an error (one line on stderr when verbose). Without FORCE,
+ * a context that already has a calibration keeps it.
+ *   flags  0 or CARTOON_CALIBRATE_* ORed.
+ * Cost when it measures: 12 runs of the network at 128 x 128 and 256 x 256, about 0.7 s with 2
+ * threads of a recent x86-64 core pair (about 1.2 s with 1); one file read when the cache
+ * answers. A context with max_pixels below 256 x 256 calibrates at the largest square it allows
+ * and half that. Afterwards the context holds the arena for 256 x 256 (about 20 MB) if it held
+ * less. The context's observer is set aside during the runs and put back. Not thread-safe on
+ * one context.
+ * Errors: INVALID_ARGUMENT (NULL ctx, unknown flags), LIMIT (max_pixels below 32 x 32),
+ *         OUT_OF_MEMORY, DEVICE, and what unet_cartoonize() returns.
+ */
+CARTOON_API cartoon_status cartoon_context_calibrate(cartoon_context *ctx, unsigned flags);
 
 /* ------------------------------------------------------------------ lower level */
 

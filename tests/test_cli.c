@@ -33,6 +33,34 @@ static const char *bin(void)
     return b;
 }
 
+/* Bytes of a pixel the original's way: np.clip((y + 1) * 127.5, 0, 255).astype(np.uint8) in
+ * float32 (truncation), or rounded to nearest for --round. */
+static int original_u8(float y, int round_nearest)
+{
+    float v = (y + 1.0f) * 127.5f;
+    if (!(v > 0.f)) return 0;
+    if (v >= 255.f) return 255;
+    return (int)(round_nearest ? floorf(v + 0.5f) : v);
+}
+
+/* Percentage of pixels of `im` identical to the reference .npy (B, G, R in model space)
+ * converted as above, and the largest difference of a byte. */
+static double match_npy(const cartoon_image *im, const float *ref, int round_nearest, int *maxd)
+{
+    size_t px = (size_t)im->width * im->height, same = 0;
+    *maxd = 0;
+    for (size_t p = 0; p < px; p++) {
+        int eq = 1;
+        for (int k = 0; k < 3; k++) {
+            int d = abs((int)im->data[p * 3 + k] - original_u8(ref[p * 3 + (2 - k)], round_nearest));
+            eq &= d == 0;
+            if (d > *maxd) *maxd = d;
+        }
+        same += eq;
+    }
+    return 100.0 * same / px;
+}
+
 static void test_reference_cases(void)
 {
     size_t n;
@@ -44,34 +72,59 @@ static void test_reference_cases(void)
     for (size_t i = 0; i < json_array_size(cases); i++) {
         json_t *c = json_array_get(cases, i);
         const char *name = json_string_value(json_object_get(c, "name"));
-        char in[512], out[512], npy[512];
+        char in[512], out[512], npy[512], png[512];
         snprintf(in, sizeof in, "reference/%s", json_string_value(json_object_get(c, "input")));
         snprintf(npy, sizeof npy, "reference/%s", json_string_value(json_object_get(c, "output_float")));
-        snprintf(out, sizeof out, "%s/%s.png", tmp, name);
-        CHECK(sh("%s -m %s --resolution native %s -o %s 2>/dev/null", bin(), model, shared_path(in), out) == 0);
-        cartoon_image im;
-        char err[256];
-        CHECKF(cartoon_image_read(out, 0, &im, err, sizeof err) == CARTOON_OK, "%s: %s", out, err);
+        snprintf(png, sizeof png, "reference/%s", json_string_value(json_object_get(c, "output_png")));
         int nd;
         size_t dims[8];
         float *ref = npy_read_f32(shared_path(npy), &nd, dims);
-        if (!ref || im.data == NULL) { free(ref); continue; }
-        CHECK((int)dims[0] == im.height && (int)dims[1] == im.width);
-        /* PSNR of the 8-bit file against the float reference, both on the 0..255 scale */
-        double se = 0;
-        size_t px = (size_t)im.width * im.height;
-        for (size_t p = 0; p < px; p++)
-            for (int k = 0; k < 3; k++) {
-                double v = (ref[p * 3 + (2 - k)] + 1.0) * 127.5;
-                v = v < 0 ? 0 : v > 255 ? 255 : v;
-                double d = im.data[p * 3 + k] - v;
-                se += d * d;
+        cartoon_image refpng = {0};
+        char err[256];
+        CHECKF(ref && nd == 3 && dims[2] == 3, "%s", npy);
+        CHECKF(cartoon_image_read(shared_path(png), 0, &refpng, err, sizeof err) == CARTOON_OK, "%s: %s", png, err);
+        /* default (truncation, like the original program), then --round */
+        for (int rnd = 0; rnd < 2; rnd++) {
+            snprintf(out, sizeof out, "%s/%s%s.png", tmp, name, rnd ? "_round" : "");
+            CHECK(sh("%s -m %s --resolution native%s %s -o %s 2>/dev/null", bin(), model, rnd ? " --round" : "",
+                     shared_path(in), out) == 0);
+            cartoon_image im;
+            CHECKF(cartoon_image_read(out, 0, &im, err, sizeof err) == CARTOON_OK, "%s: %s", out, err);
+            if (!ref || im.data == NULL) continue;
+            CHECK((int)dims[0] == im.height && (int)dims[1] == im.width && im.format == CARTOON_PIXEL_RGB);
+            if ((int)dims[0] != im.height || (int)dims[1] != im.width || im.format != CARTOON_PIXEL_RGB) {
+                cartoon_image_free(&im);
+                continue;
             }
-        double psnr = 10 * log10(255.0 * 255.0 / (se / (px * 3)));
-        printf("    %-22s cartoonize PNG vs float reference: %.1f dB\n", name, psnr);
-        CHECKF(psnr >= 50, "%s: %.1f dB", name, psnr);
+            int maxd, maxd_png = -1;
+            double f = match_npy(&im, ref, rnd, &maxd), fp = -1;
+            if (!rnd && refpng.data && refpng.width == im.width && refpng.height == im.height &&
+                refpng.format == CARTOON_PIXEL_RGB) {
+                size_t px = (size_t)im.width * im.height, same = 0;
+                maxd_png = 0;
+                for (size_t p = 0; p < px; p++) {
+                    int eq = 1;
+                    for (int k = 0; k < 3; k++) {
+                        int d = abs((int)im.data[p * 3 + k] - refpng.data[p * 3 + k]);
+                        eq &= d == 0;
+                        if (d > maxd_png) maxd_png = d;
+                    }
+                    same += eq;
+                }
+                fp = 100.0 * same / px;
+            }
+            if (rnd)
+                printf("    %-22s cartoonize --round PNG: %.4f%% of pixels identical to the rounded float "
+                       "reference (max diff %d)\n", name, f, maxd);
+            else
+                printf("    %-22s cartoonize PNG: %.4f%% of pixels identical to the float reference truncated "
+                       "(max diff %d), %.4f%% to the reference PNG (max diff %d)\n", name, f, maxd, fp, maxd_png);
+            CHECKF(f >= 99.9 && maxd <= 1, "%s%s: %.4f%% identical, max diff %d", name, rnd ? " --round" : "", f, maxd);
+            if (!rnd) CHECKF(fp >= 99.9 && maxd_png <= 1, "%s: %.4f%% identical to the reference PNG, max diff %d", name, fp, maxd_png);
+            cartoon_image_free(&im);
+        }
         free(ref);
-        cartoon_image_free(&im);
+        cartoon_image_free(&refpng);
     }
     json_decref(root);
 }
@@ -158,6 +211,62 @@ static void test_exit_codes(void)
     }
 }
 
+/* stderr of the last sh() that wrote to `path`, NUL-terminated (malloc'd; NULL if none) */
+static char *slurp(const char *path)
+{
+    size_t n;
+    char *b = (char *)read_file_bytes(path, &n);
+    if (b) b[n] = 0;
+    return b;
+}
+
+/* Without -m: the file $CARTOON_MODEL names is run and named on stderr; -m still wins; a
+ * $CARTOON_MODEL naming no file is exit 2 naming it; with nothing to find, exit 2 and a
+ * message listing every place looked at and how to get a model. */
+static void test_default_model(void)
+{
+    char a[512], o[512], errf[512], none[512];
+    snprintf(a, sizeof a, "%s/a.png", tmp);
+    snprintf(o, sizeof o, "%s/default.png", tmp);
+    snprintf(errf, sizeof errf, "%s/default.err", tmp);
+    snprintf(none, sizeof none, "%s/no-such-dir", tmp);
+    CHECK(sh("CARTOON_MODEL='%s' %s %s -o %s 2>%s", model, bin(), a, o, errf) == 0);
+    char *msg = slurp(errf);
+    CHECKF(msg && strstr(msg, "model ") && strstr(msg, model), "stderr does not name the model: %s", msg ? msg : "");
+    free(msg);
+    CHECK(access(o, F_OK) == 0);
+    unlink(o);
+    CHECK(sh("CARTOON_MODEL=%s/missing.safetensors %s -m %s %s -o %s 2>/dev/null", tmp, bin(), model, a, o) == 0);
+    unlink(o);
+    CHECK(sh("CARTOON_MODEL=%s/missing.safetensors %s %s -o %s 2>%s", tmp, bin(), a, o, errf) == 2);
+    msg = slurp(errf);
+    CHECKF(msg && strstr(msg, "CARTOON_MODEL") && strstr(msg, "missing.safetensors"), "%s", msg ? msg : "");
+    free(msg);
+    CHECK(access(o, F_OK) != 0);
+
+    /* nothing anywhere (unless this machine has an installed model: then only that is run) */
+    char found[4096], searched[16384];
+    unsetenv("CARTOON_MODEL");
+    setenv("XDG_DATA_HOME", none, 1);
+    setenv("HOME", none, 1);
+    int installed = cartoon_model_find_default(found, sizeof found, searched, sizeof searched) == CARTOON_OK;
+    int rc = sh("env -u CARTOON_MODEL XDG_DATA_HOME=%s HOME=%s %s %s -o %s 2>%s", none, none, bin(), a, o, errf);
+    msg = slurp(errf);
+    if (installed) {
+        CHECKF(rc == 0 && msg && strstr(msg, found), "%s", msg ? msg : "");
+    } else {
+        char xdg[600];
+        snprintf(xdg, sizeof xdg, "%s/libcartoon/whitebox.safetensors", none);
+        CHECKF(rc == 2, "exit status %d", rc);
+        CHECKF(msg && strstr(msg, "$CARTOON_MODEL (not set)") && strstr(msg, xdg) &&
+                   strstr(msg, "/share/libcartoon/whitebox.safetensors (not found)") && strstr(msg, "make model") &&
+                   strstr(msg, "fetch-model.sh") && strstr(msg, "-m"),
+               "%s", msg ? msg : "");
+        CHECK(access(o, F_OK) != 0);
+    }
+    free(msg);
+}
+
 int main(void)
 {
     model = test_model_path();
@@ -170,6 +279,7 @@ int main(void)
     run_case("cli_reference_cases_native", test_reference_cases);
     run_case("cli_batch_formats_options", test_batch_and_formats);
     run_case("cli_exit_codes", test_exit_codes);
+    run_case("cli_default_model", test_default_model);
     sh("rm -rf %s", tmp);
     return check_summary();
 }

@@ -172,28 +172,28 @@ static const char *sview_meta(const sview *v, const char *key)
 
 static void test_writer_roundtrip(void)
 {
-    st_writer *w = st_writer_new();
+    st_writer *w = ct_st_writer_new();
     CHECK(w != NULL);
     if (!w) return;
     float a[6] = {1, -2, 3.5f, 0, 1e-3f, -7};
     uint16_t hb[5] = {0x3c00, 0xc000, 0x0001, 0x7bff, 0x8000};
     int64_t sa[2] = {2, 3}, sh[1] = {5}, sz[2] = {0, 4};
-    CHECK(st_writer_add(w, "a", ST_F32, 2, sa, a) == CARTOON_OK);
-    CHECK(st_writer_add(w, "half", ST_F16, 1, sh, hb) == CARTOON_OK);
-    CHECK(st_writer_add(w, "empty", ST_BF16, 2, sz, NULL) == CARTOON_OK);
-    CHECK(st_writer_add(w, "scalar", ST_F32, 0, NULL, a) == CARTOON_OK);
-    CHECK(st_writer_add(w, "a", ST_F32, 2, sa, a) == CARTOON_E_INVALID_ARGUMENT);        /* duplicate */
-    CHECK(st_writer_add(w, "__metadata__", ST_F32, 2, sa, a) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_st_writer_add(w, "a", ST_F32, 2, sa, a) == CARTOON_OK);
+    CHECK(ct_st_writer_add(w, "half", ST_F16, 1, sh, hb) == CARTOON_OK);
+    CHECK(ct_st_writer_add(w, "empty", ST_BF16, 2, sz, NULL) == CARTOON_OK);
+    CHECK(ct_st_writer_add(w, "scalar", ST_F32, 0, NULL, a) == CARTOON_OK);
+    CHECK(ct_st_writer_add(w, "a", ST_F32, 2, sa, a) == CARTOON_E_INVALID_ARGUMENT);        /* duplicate */
+    CHECK(ct_st_writer_add(w, "__metadata__", ST_F32, 2, sa, a) == CARTOON_E_INVALID_ARGUMENT);
     int64_t neg[1] = {-1};
-    CHECK(st_writer_add(w, "neg", ST_F32, 1, neg, a) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_st_writer_add(w, "neg", ST_F32, 1, neg, a) == CARTOON_E_INVALID_ARGUMENT);
     int64_t huge[3] = {INT64_MAX / 2, INT64_MAX / 2, 4};
-    CHECK(st_writer_add(w, "huge", ST_F32, 3, huge, a) == CARTOON_E_INVALID_ARGUMENT);
-    CHECK(st_writer_meta(w, "format", "libcartoon") == CARTOON_OK);
-    CHECK(st_writer_meta(w, "x", "old") == CARTOON_OK);
-    CHECK(st_writer_meta(w, "x", "new \"quoted\" \xc3\xa9") == CARTOON_OK);
+    CHECK(ct_st_writer_add(w, "huge", ST_F32, 3, huge, a) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_st_writer_meta(w, "format", "libcartoon") == CARTOON_OK);
+    CHECK(ct_st_writer_meta(w, "x", "old") == CARTOON_OK);
+    CHECK(ct_st_writer_meta(w, "x", "new \"quoted\" \xc3\xa9") == CARTOON_OK);
     uint8_t *buf = NULL;
     size_t n = 0;
-    CHECK(st_writer_serialize(w, &buf, &n) == CARTOON_OK);
+    CHECK(ct_st_writer_serialize(w, &buf, &n) == CARTOON_OK);
     sview v;
     if (buf && sview_open(buf, n, &v)) {
         CHECK(n == 8 + v.header_len + 24 + 10 + 0 + 4);
@@ -234,13 +234,13 @@ static void test_writer_roundtrip(void)
     snprintf(bad_path, sizeof bad_path, "%s/missing/m.safetensors", dir);
     char msg[256] = "";
     ct_err e = {msg, sizeof msg};
-    CHECK(st_writer_save(w, path, &e) == CARTOON_OK);
+    CHECK(ct_st_writer_save(w, path, &e) == CARTOON_OK);
     size_t fn = 0;
     unsigned char *fb = read_file_bytes(path, &fn);
     CHECK(fb && fn == n && buf && memcmp(fb, buf, n) == 0);
     free(fb);
-    CHECK(st_writer_save(w, path, &e) == CARTOON_OK); /* replaces */
-    CHECK(st_writer_save(w, bad_path, &e) == CARTOON_E_IO);
+    CHECK(ct_st_writer_save(w, path, &e) == CARTOON_OK); /* replaces */
+    CHECK(ct_st_writer_save(w, bad_path, &e) == CARTOON_E_IO);
     CHECK(strstr(msg, "missing") != NULL);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 1", dir);
@@ -248,8 +248,8 @@ static void test_writer_roundtrip(void)
     unlink(path);
     rmdir(dir);
     free(buf);
-    st_writer_free(w);
-    st_writer_free(NULL);
+    ct_st_writer_free(w);
+    ct_st_writer_free(NULL);
 }
 
 /* ------------------------------------------------------------------ the real model */
@@ -269,11 +269,11 @@ static const struct { int k, s, cin, cout; } ARCH[18] = {
 static int convert(const uint8_t *b, size_t n, st_dtype dt, uint8_t **out, size_t *on,
                    ct_convert_report *rep, char *msg, size_t msz)
 {
-    st_writer *w = st_writer_new();
+    st_writer *w = ct_st_writer_new();
     ct_err e = {msg, msz};
     cartoon_status s = ct_convert_tflite(b, n, dt, w, rep, &e);
-    if (s == CARTOON_OK && out) s = st_writer_serialize(w, out, on);
-    st_writer_free(w);
+    if (s == CARTOON_OK && out) s = ct_st_writer_serialize(w, out, on);
+    ct_st_writer_free(w);
     return (int)s;
 }
 
@@ -511,9 +511,9 @@ static void test_refuse_other_models(void)
     memcpy(m, b, n);
     tfl_model tm;
     ct_err e = {msg, sizeof msg};
-    CHECK(tfl_parse(m, n, &tm, &e) == CARTOON_OK);
+    CHECK(ct_tfl_parse(m, n, &tm, &e) == CARTOON_OK);
     CHECK(tm.n_ops == 106 && tm.n_tensors == 151 && tm.n_opcodes == 9);
-    tfl_free(&tm);
+    ct_tfl_free(&tm);
     CHECK(convert(m, 0, ST_F16, NULL, NULL, NULL, msg, sizeof msg) == CARTOON_E_BAD_MODEL);
     CHECK(convert(m, n, (st_dtype)7, NULL, NULL, NULL, msg, sizeof msg) == CARTOON_E_INVALID_ARGUMENT);
     free(m);

@@ -67,7 +67,7 @@ static const wspec WS[] = {
 
 static cartoon_model *build_synth(void)
 {
-    st_writer *w = st_writer_new();
+    st_writer *w = ct_st_writer_new();
     if (!w) return NULL;
     rng_seed(42);
     for (size_t i = 0; i < N_WS; i++) {
@@ -76,22 +76,22 @@ static cartoon_model *build_synth(void)
         float *data = malloc(n * sizeof *data);
         float a = WS[i].fan_in ? sqrtf(3.f / (float)WS[i].fan_in) : 0.2f; /* variance 1 / fan_in */
         for (size_t k = 0; k < n; k++) data[k] = rng_uniform(-a, a);
-        st_writer_add(w, WS[i].name, ST_F32, WS[i].ndim, WS[i].shape, data);
+        ct_st_writer_add(w, WS[i].name, ST_F32, WS[i].ndim, WS[i].shape, data);
         free(data);
     }
-    st_writer_meta(w, "format", "libcartoon");
-    st_writer_meta(w, "format_version", "1");
-    st_writer_meta(w, "name", "cuda-test-unet");
-    st_writer_meta(w, "graph", GRAPH);
+    ct_st_writer_meta(w, "format", "libcartoon");
+    ct_st_writer_meta(w, "format_version", "1");
+    ct_st_writer_meta(w, "name", "cuda-test-unet");
+    ct_st_writer_meta(w, "graph", GRAPH);
     uint8_t *buf = NULL;
     size_t size = 0;
     cartoon_model *m = NULL;
     char err[256] = "";
-    if (st_writer_serialize(w, &buf, &size) == CARTOON_OK &&
+    if (ct_st_writer_serialize(w, &buf, &size) == CARTOON_OK &&
         cartoon_model_load_memory(buf, size, NULL, &m, err, sizeof err) != CARTOON_OK)
         fprintf(stderr, "synthetic model: %s\n", err);
     free(buf);
-    st_writer_free(w);
+    ct_st_writer_free(w);
     return m;
 }
 

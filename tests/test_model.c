@@ -15,15 +15,15 @@ typedef struct { const char *name; int ndim; int64_t shape[4]; float *data; } te
 
 static uint8_t *build(const char *graph, const tens *t, int nt, const char *version, size_t *size)
 {
-    st_writer *w = st_writer_new();
-    for (int i = 0; i < nt; i++) st_writer_add(w, t[i].name, ST_F32, t[i].ndim, t[i].shape, t[i].data);
-    st_writer_meta(w, "format", "libcartoon");
-    st_writer_meta(w, "format_version", version ? version : "1");
-    st_writer_meta(w, "name", "test-unet");
-    if (graph) st_writer_meta(w, "graph", graph);
+    st_writer *w = ct_st_writer_new();
+    for (int i = 0; i < nt; i++) ct_st_writer_add(w, t[i].name, ST_F32, t[i].ndim, t[i].shape, t[i].data);
+    ct_st_writer_meta(w, "format", "libcartoon");
+    ct_st_writer_meta(w, "format_version", version ? version : "1");
+    ct_st_writer_meta(w, "name", "test-unet");
+    if (graph) ct_st_writer_meta(w, "graph", graph);
     uint8_t *buf = NULL;
-    st_writer_serialize(w, &buf, size);
-    st_writer_free(w);
+    ct_st_writer_serialize(w, &buf, size);
+    ct_st_writer_free(w);
     return buf;
 }
 

@@ -185,7 +185,7 @@ static cartoon_status expect_value(const cctx *c, int op, int ti, int want, cons
     if (ti < 0 || c->label[ti] != want || c->pre_act[ti])
         return ct_fail(c->e, CARTOON_E_UNSUPPORTED, "operator %d (%s): %s is tensor %d (%s), "
                        "expected the output of %s: not the White-box generator", op,
-                       tfl_op_name(c->m->ops[op].opcode), what, ti,
+                       ct_tfl_op_name(c->m->ops[op].opcode), what, ti,
                        ti >= 0 ? c->m->tensors[ti].name : "absent", NODES[want].name);
     return CARTOON_OK;
 }
@@ -339,7 +339,7 @@ static cartoon_status gf_inputs(cctx *c, int op, gf_found *g)
         if (c->label[t] == NODE_CONV17 && !c->pre_act[t]) { g->uses_gen = 1; continue; }
         return ct_fail(c->e, CARTOON_E_UNSUPPORTED, "operator %d (%s): input tensor %d (%s) is "
                        "neither the network input, the generator output nor a guided-filter value",
-                       op, tfl_op_name(o->opcode), t, c->m->tensors[t].name);
+                       op, ct_tfl_op_name(o->opcode), t, c->m->tensors[t].name);
     }
     for (int i = 0; i < o->n_outputs; i++) c->gf[o->outputs[i]] = 1;
     return CARTOON_OK;
@@ -352,10 +352,10 @@ static cartoon_status gf_op(cctx *c, int op, gf_found *g)
     if (s) return s;
     if (o->n_outputs != 1)
         return ct_fail(c->e, CARTOON_E_UNSUPPORTED, "operator %d (%s): %d outputs", op,
-                       tfl_op_name(o->opcode), o->n_outputs);
+                       ct_tfl_op_name(o->opcode), o->n_outputs);
     if (o->opcode != TFL_OP_DEPTHWISE_CONV_2D && (o->n_inputs != 2 || o->fused_activation != 0))
         return ct_fail(c->e, CARTOON_E_UNSUPPORTED, "operator %d (%s): expected 2 inputs and no "
-                       "fused activation", op, tfl_op_name(o->opcode));
+                       "fused activation", op, ct_tfl_op_name(o->opcode));
     switch (o->opcode) {
     case TFL_OP_DEPTHWISE_CONV_2D: g->depthwise++; return check_box(c, op, g);
     case TFL_OP_DIV: g->div++; return CARTOON_OK;
@@ -400,13 +400,13 @@ static cartoon_status check_order(cctx *c)
             if (t >= 0 && !m->tensors[t].data && c->producer[t] == -1)
                 return ct_fail(c->e, CARTOON_E_BAD_MODEL, "operator %d (%s): input tensor %d (%s) is "
                                "not a constant, a graph input or made by an earlier operator", op,
-                               tfl_op_name(o->opcode), t, m->tensors[t].name);
+                               ct_tfl_op_name(o->opcode), t, m->tensors[t].name);
         }
         for (int i = 0; i < o->n_outputs; i++) {
             int t = o->outputs[i];
             if (c->producer[t] != -1 || m->tensors[t].data)
                 return ct_fail(c->e, CARTOON_E_BAD_MODEL, "operator %d (%s): output tensor %d (%s) "
-                               "is a constant or already produced", op, tfl_op_name(o->opcode), t,
+                               "is a constant or already produced", op, ct_tfl_op_name(o->opcode), t,
                                m->tensors[t].name);
             c->producer[t] = op;
         }
@@ -603,7 +603,7 @@ static cartoon_status write_tensor(st_writer *w, const char *name, const cview *
 {
     int64_t shape[TFL_MAX_DIMS];
     for (int i = 0; i < v->t->ndim; i++) shape[i] = v->t->shape[i];
-    size_t es = st_dtype_size(dtype), bytes;
+    size_t es = ct_st_dtype_size(dtype), bytes;
     if (!ct_mul_size(v->count, es, &bytes)) return ct_fail(e, CARTOON_E_BAD_MODEL, "%s: too large", name);
     uint8_t *out = malloc(bytes ? bytes : 1);
     if (!out) return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "%s: out of memory", name);
@@ -625,7 +625,7 @@ static cartoon_status write_tensor(st_writer *w, const char *name, const cview *
             }
         }
     }
-    cartoon_status s = st_writer_add(w, name, dtype, v->t->ndim, shape, out);
+    cartoon_status s = ct_st_writer_add(w, name, dtype, v->t->ndim, shape, out);
     free(out);
     if (s) return ct_fail(e, s, "%s: cannot add the tensor: %s", name, cartoon_strerror(s));
     return CARTOON_OK;
@@ -648,7 +648,7 @@ cartoon_status ct_convert_tflite(const uint8_t *buf, size_t size, st_dtype dtype
     if (dtype != ST_F16 && dtype != ST_F32 && dtype != ST_BF16)
         return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "ct_convert_tflite: unknown dtype %d", (int)dtype);
     tfl_model m;
-    cartoon_status s = tfl_parse(buf, size, &m, e);
+    cartoon_status s = ct_tfl_parse(buf, size, &m, e);
     if (s) return s;
     cctx c = {&m, NULL, NULL, NULL, NULL, e};
     size_t nt = m.n_tensors ? (size_t)m.n_tensors : 1;
@@ -682,10 +682,10 @@ cartoon_status ct_convert_tflite(const uint8_t *buf, size_t size, st_dtype dtype
     rep.eps_written = CT_WHITEBOX_EPS;
     graph = graph_json(rep.radius);
     if (!graph) { s = ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "graph JSON: out of memory"); goto done; }
-    if ((s = st_writer_meta(w, "format", "libcartoon")) ||
-        (s = st_writer_meta(w, "format_version", "1")) ||
-        (s = st_writer_meta(w, "name", "whitebox-unet-cartoonizer")) ||
-        (s = st_writer_meta(w, "source", SOURCE)) || (s = st_writer_meta(w, "graph", graph))) {
+    if ((s = ct_st_writer_meta(w, "format", "libcartoon")) ||
+        (s = ct_st_writer_meta(w, "format_version", "1")) ||
+        (s = ct_st_writer_meta(w, "name", "whitebox-unet-cartoonizer")) ||
+        (s = ct_st_writer_meta(w, "source", SOURCE)) || (s = ct_st_writer_meta(w, "graph", graph))) {
         s = ct_fail(e, s, "metadata: %s", cartoon_strerror(s));
         goto done;
     }
@@ -696,6 +696,6 @@ done:
     free(c.label);
     free(c.pre_act);
     free(c.gf);
-    tfl_free(&m);
+    ct_tfl_free(&m);
     return s;
 }

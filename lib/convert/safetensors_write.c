@@ -33,9 +33,9 @@ struct st_writer {
     int nm, capm;
 };
 
-st_writer *st_writer_new(void) { return calloc(1, sizeof(st_writer)); }
+st_writer *ct_st_writer_new(void) { return calloc(1, sizeof(st_writer)); }
 
-void st_writer_free(st_writer *w)
+void ct_st_writer_free(st_writer *w)
 {
     if (!w) return;
     for (int i = 0; i < w->n; i++) {
@@ -59,12 +59,12 @@ static char *dup_str(const char *s)
     return d;
 }
 
-cartoon_status st_writer_add(st_writer *w, const char *name, st_dtype dtype, int ndim,
-                             const int64_t *shape, const void *data)
+cartoon_status ct_st_writer_add(st_writer *w, const char *name, st_dtype dtype, int ndim,
+                                const int64_t *shape, const void *data)
 {
     if (!w || !name || !*name || strlen(name) >= sizeof(((st_tensor *)0)->name) ||
         strcmp(name, "__metadata__") == 0 || ndim < 0 || ndim > ST_MAX_DIMS ||
-        (ndim > 0 && !shape) || st_dtype_size(dtype) == 0)
+        (ndim > 0 && !shape) || ct_st_dtype_size(dtype) == 0)
         return CARTOON_E_INVALID_ARGUMENT;
     for (int i = 0; i < w->n; i++)
         if (strcmp(w->t[i].name, name) == 0) return CARTOON_E_INVALID_ARGUMENT;
@@ -74,7 +74,7 @@ cartoon_status st_writer_add(st_writer *w, const char *name, st_dtype dtype, int
         if (!ct_mul_size(count, (size_t)shape[i], &count)) return CARTOON_E_INVALID_ARGUMENT;
     }
     size_t bytes;
-    if (!ct_mul_size(count, st_dtype_size(dtype), &bytes)) return CARTOON_E_INVALID_ARGUMENT;
+    if (!ct_mul_size(count, ct_st_dtype_size(dtype), &bytes)) return CARTOON_E_INVALID_ARGUMENT;
     if (bytes && !data) return CARTOON_E_INVALID_ARGUMENT;
     if (w->n == w->cap) {
         int nc = w->cap ? w->cap * 2 : 16;
@@ -101,7 +101,7 @@ cartoon_status st_writer_add(st_writer *w, const char *name, st_dtype dtype, int
     return CARTOON_OK;
 }
 
-cartoon_status st_writer_meta(st_writer *w, const char *key, const char *value)
+cartoon_status ct_st_writer_meta(st_writer *w, const char *key, const char *value)
 {
     if (!w || !key || !value) return CARTOON_E_INVALID_ARGUMENT;
     char *v = dup_str(value);
@@ -149,7 +149,7 @@ static json_t *build_header(const st_writer *w)
         const st_wtensor *t = &w->t[i];
         json_t *o = json_object(), *shape = json_array(), *offs = json_array();
         if (!set_new(root, t->name, o)) { json_decref(shape); json_decref(offs); goto fail; }
-        if (!set_new(o, "dtype", json_string(st_dtype_name(t->dtype)))) {
+        if (!set_new(o, "dtype", json_string(ct_st_dtype_name(t->dtype)))) {
             json_decref(shape); json_decref(offs); goto fail;
         }
         if (!set_new(o, "shape", shape)) { json_decref(offs); goto fail; }
@@ -172,7 +172,7 @@ fail:
     return NULL;
 }
 
-cartoon_status st_writer_serialize(const st_writer *w, uint8_t **out, size_t *out_size)
+cartoon_status ct_st_writer_serialize(const st_writer *w, uint8_t **out, size_t *out_size)
 {
     if (!w || !out || !out_size) return CARTOON_E_INVALID_ARGUMENT;
     *out = NULL;
@@ -207,12 +207,12 @@ cartoon_status st_writer_serialize(const st_writer *w, uint8_t **out, size_t *ou
     return CARTOON_OK;
 }
 
-cartoon_status st_writer_save(const st_writer *w, const char *path, ct_err *e)
+cartoon_status ct_st_writer_save(const st_writer *w, const char *path, ct_err *e)
 {
-    if (!w || !path || !*path) return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "st_writer_save: no path");
+    if (!w || !path || !*path) return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "ct_st_writer_save: no path");
     uint8_t *buf;
     size_t size;
-    cartoon_status s = st_writer_serialize(w, &buf, &size);
+    cartoon_status s = ct_st_writer_serialize(w, &buf, &size);
     if (s != CARTOON_OK) return ct_fail(e, s, "%s: cannot serialise the model", path);
     s = ct_write_file_atomic(path, buf, size, e);
     free(buf);

@@ -177,7 +177,7 @@ static cartoon_status field_i32s(const fb *f, const fbt *t, int slot, uint32_t c
     return CARTOON_OK;
 }
 
-const char *tfl_op_name(int code)
+const char *ct_tfl_op_name(int code)
 {
     switch (code) {
     case TFL_OP_ADD: return "ADD";
@@ -193,7 +193,7 @@ const char *tfl_op_name(int code)
     return "op";
 }
 
-void tfl_free(tfl_model *m)
+void ct_tfl_free(tfl_model *m)
 {
     if (!m) return;
     if (m->tensors)
@@ -386,11 +386,11 @@ static cartoon_status parse_operator(const fb *f, const fbt *t, int idx, const t
     return CARTOON_OK;
 }
 
-cartoon_status tfl_parse(const uint8_t *buf, size_t size, tfl_model *m, ct_err *e)
+cartoon_status ct_tfl_parse(const uint8_t *buf, size_t size, tfl_model *m, ct_err *e)
 {
-    if (!m) return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "tfl_parse: NULL model");
+    if (!m) return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "ct_tfl_parse: NULL model");
     memset(m, 0, sizeof *m);
-    if (!buf && size) return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "tfl_parse: NULL buffer");
+    if (!buf && size) return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "ct_tfl_parse: NULL buffer");
     fb f = {buf, size, e};
     if (size < 8) return ct_fail(e, CARTOON_E_BAD_MODEL, "TFLite: file of %zu bytes is too short", size);
     if (memcmp(buf + 4, "TFL3", 4) != 0)
@@ -485,6 +485,6 @@ cartoon_status tfl_parse(const uint8_t *buf, size_t size, tfl_model *m, ct_err *
     return CARTOON_OK;
 fail:
     free(bufs);
-    tfl_free(m);
+    ct_tfl_free(m);
     return st;
 }

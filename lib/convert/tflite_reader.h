@@ -84,10 +84,10 @@ typedef struct tfl_model {
 
 /* Parses buf[0..size). Tensors' data point into buf, which must outlive *m.
  * Errors: BAD_MODEL (malformed; message names the place), UNSUPPORTED (no subgraph, a newer
- * schema), OUT_OF_MEMORY. On failure *m is left empty (tfl_free is still safe). */
-cartoon_status tfl_parse(const uint8_t *buf, size_t size, tfl_model *m, ct_err *e);
-void tfl_free(tfl_model *m);
+ * schema), OUT_OF_MEMORY. On failure *m is left empty (ct_tfl_free is still safe). */
+cartoon_status ct_tfl_parse(const uint8_t *buf, size_t size, tfl_model *m, ct_err *e);
+void ct_tfl_free(tfl_model *m);
 
 /* Name of a builtin operator code ("CONV_2D"), or "op" for codes not listed above. */
-const char *tfl_op_name(int code);
+const char *ct_tfl_op_name(int code);
 #endif

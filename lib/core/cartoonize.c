@@ -1,6 +1,7 @@
 /* unet_cartoonize(): 8-bit pixels in, 8-bit pixels out. Converts to the model's colour order
  * and normalisation, resamples to the requested resolution, runs the network, brings the
- * result back to the output size and blends it with the original by `strength`. */
+ * result back to the output size, blends it with the original by `strength` and turns that
+ * float into 8 bits once, at the end (truncated like the original program, or rounded). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ void cartoon_options_default(cartoon_options *o)
     o->resolution = 0;
     o->strength = 1.0f;
     o->keep_model_size = 0;
+    o->quantize = CARTOON_QUANTIZE_TRUNCATE;
 }
 
 int cartoon_pixel_size(cartoon_pixel_format f)
@@ -43,7 +45,8 @@ static void model_size(const cartoon_options *o, int w, int h, int *mw, int *mh)
 
 static cartoon_status check_options(const cartoon_options *o)
 {
-    if (o->resolution < 0 || o->resolution > CT_MAX_RESOLUTION || !(o->strength >= 0.f && o->strength <= 1.f))
+    if (o->resolution < 0 || o->resolution > CT_MAX_RESOLUTION || !(o->strength >= 0.f && o->strength <= 1.f) ||
+        (o->quantize != CARTOON_QUANTIZE_TRUNCATE && o->quantize != CARTOON_QUANTIZE_ROUND))
         return CARTOON_E_INVALID_ARGUMENT;
     return CARTOON_OK;
 }
@@ -91,9 +94,13 @@ static void to_float(const cartoon_image *im, int model_bgr, float *dst)
     }
 }
 
-static uint8_t to_u8(float v)
+/* The final float pixel value into 8 bits: clip to 0..255, then truncate (the original's
+ * np.clip(v, 0, 255).astype(np.uint8)) or round to nearest. NaN gives 0. */
+static uint8_t to_u8(float v, int round_nearest)
 {
-    return v <= 0.f ? 0 : v >= 255.f ? 255 : (uint8_t)(v + 0.5f);
+    if (!(v > 0.f)) return 0;
+    if (v >= 255.f) return 255;
+    return (uint8_t)(round_nearest ? v + 0.5f : v);
 }
 
 cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, cartoon_image *out,
@@ -106,8 +113,9 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
     cartoon_options_default(&o);
     if (opt) o = *opt;
     if (check_options(&o))
-        return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "options: resolution %d (0..%d) or strength %g (0..1) out of range",
-                           o.resolution, CT_MAX_RESOLUTION, (double)o.strength);
+        return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT,
+                           "options: resolution %d (0..%d), strength %g (0..1) or quantize %d (0..1) out of range",
+                           o.resolution, CT_MAX_RESOLUTION, (double)o.strength, (int)o.quantize);
     cartoon_status st;
     if ((st = check_image(ctx, in, "input")) || (st = check_image(ctx, out, "output"))) return st;
     int mw, mh, ow, oh;
@@ -146,11 +154,14 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
         to_float(in, m->bgr, x);
     }
     if (keep_orig) memcpy(orig, x, 3 * m_px * sizeof *x);
-    for (size_t k = 0; k < 3 * m_px; k++) x[k] = x[k] * m->scale + m->offset;
+    /* v / 127.5 - 1 and, below, (y + 1) * 127.5 in float, operation for operation what the
+     * original computes (inv_scale is 1/scale from the file's double) */
+    float inv = m->inv_scale;
+    for (size_t k = 0; k < 3 * m_px; k++) x[k] = x[k] / inv + m->offset;
 
     if ((st = cartoon_forward(ctx, x, mh, mw, x))) return st;
 
-    for (size_t k = 0; k < 3 * m_px; k++) x[k] = (x[k] - m->offset) / m->scale; /* pixel values */
+    for (size_t k = 0; k < 3 * m_px; k++) x[k] = (x[k] - m->offset) * inv; /* pixel values */
     float *cart = x, *tmp = NULL;
     if (ow != mw || oh != mh) { /* back to the input size */
         size_t tmp_bytes;
@@ -167,6 +178,7 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
     int obpp = cartoon_pixel_size(out->format), ibpp = cartoon_pixel_size(in->format);
     int swap = is_bgr(out->format) != m->bgr, in_swap = is_bgr(in->format) != m->bgr;
     int alpha_from_in = obpp == 4 && ibpp == 4 && same_size;
+    int rnd = o.quantize == CARTOON_QUANTIZE_ROUND;
     for (int y = 0; y < oh; y++) {
         uint8_t *d = out->data + (size_t)y * out->stride;
         const uint8_t *src = in->data + (size_t)y * in->stride;
@@ -183,9 +195,10 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
                 }
                 for (int k = 0; k < 3; k++) v[k] = s * v[k] + (1.f - s) * g[k];
             }
-            d[0] = to_u8(v[swap ? 2 : 0]);
-            d[1] = to_u8(v[1]);
-            d[2] = to_u8(v[swap ? 0 : 2]);
+            /* quantised once, here, after resampling and blending in float */
+            d[0] = to_u8(v[swap ? 2 : 0], rnd);
+            d[1] = to_u8(v[1], rnd);
+            d[2] = to_u8(v[swap ? 0 : 2], rnd);
             if (obpp == 4) d[3] = alpha_from_in ? src[(size_t)xx * 4 + 3] : 255;
         }
     }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "calibrate.h"
 #include "context.h"
 
 void cartoon_context_options_default(cartoon_context_options *o)
@@ -151,6 +152,7 @@ void cartoon_context_free(cartoon_context *ctx)
     free(ctx->stage);
     free(ctx->img);
     free(ctx->obs_buf);
+    ct_calibration_free(ctx->calib);
     free(ctx);
 }
 

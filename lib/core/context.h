@@ -28,6 +28,9 @@ struct cartoon_context {
     float *obs_buf;             /* host copy of a node output for device backends */
     size_t obs_cap;
 
+    struct ct_calibration *calib; /* the cost model's time calibration (calibrate.h), or NULL */
+    int calib_looked;           /* the cache file was searched for this context's entry */
+
     char err[512];
 };
 

@@ -66,6 +66,9 @@ struct cartoon_model {
     int in_channels;
     int bgr;
     float scale, offset;   /* model space = v * scale + offset */
+    float inv_scale;       /* 1 / scale from the file's double (127.5 for 1/127.5): pixels go
+                              in as v / inv_scale + offset and come back as
+                              (y - offset) * inv_scale, the original's float arithmetic */
     int pad_multiple;
     int max_level;
     uint32_t format_version;

@@ -79,7 +79,7 @@ static int find_node(const cartoon_model *m, int before, const char *name)
 static cartoon_status load_tensor(const st_file *f, const char *tname, int ndim,
                                   const int64_t *want, float **out, const char *node, ct_err *e)
 {
-    const st_tensor *t = st_find(f, tname);
+    const st_tensor *t = ct_st_find(f, tname);
     if (!t) return ct_fail(e, CARTOON_E_BAD_MODEL, "node '%s': tensor '%s' is not in the file", node, tname);
     int ok = t->ndim == ndim;
     for (int d = 0; ok && d < ndim; d++) ok = t->shape[d] == want[d];
@@ -95,7 +95,7 @@ static cartoon_status load_tensor(const st_file *f, const char *tname, int ndim,
     float *w = malloc((t->count ? t->count : 1) * sizeof *w);
     if (!w) return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory for tensor '%s'", tname);
     for (size_t i = 0; i < t->count; i++) {
-        const uint8_t *p = t->data + i * st_dtype_size(t->dtype);
+        const uint8_t *p = t->data + i * ct_st_dtype_size(t->dtype);
         if (t->dtype == ST_F32) {
             uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
             memcpy(&w[i], &u, 4);
@@ -312,6 +312,8 @@ static cartoon_status parse_graph(cartoon_model *m, const char *text, const st_f
         (st = get_num(in, "offset", -1e6, 1e6, 0.0 / 0.0, &m->offset, iname, e)) ||
         (st = get_int(g, "pad_multiple", 1, 4096, 1, &m->pad_multiple, "graph", e)))
         goto out;
+    /* from the double: (float)(1 / 0.00784313725490196) is exactly 127.5, 1 / (float)scale not */
+    m->inv_scale = (float)(1.0 / json_number_value(json_object_get(in, "scale")));
     for (size_t i = 0; i + 1 < count; i++) {
         if ((st = parse_node(m, m->n_nodes, json_array_get(nodes, i), f, e))) goto out;
         m->n_nodes++;
@@ -364,13 +366,13 @@ cartoon_status cartoon_model_load_memory(const void *data, size_t size, const ca
         return ct_fail(&e, CARTOON_E_LIMIT, "model of %zu bytes is over the %llu-byte limit", size,
                        (unsigned long long)lim.max_model_bytes);
     st_file f;
-    cartoon_status st = st_parse(data, size, &lim, &f, &e);
+    cartoon_status st = ct_st_parse(data, size, &lim, &f, &e);
     if (st) return st;
     cartoon_model *m = calloc(1, sizeof *m);
-    if (!m) { st_free(&f); return ct_fail(&e, CARTOON_E_OUT_OF_MEMORY, "no memory for the model"); }
+    if (!m) { ct_st_free(&f); return ct_fail(&e, CARTOON_E_OUT_OF_MEMORY, "no memory for the model"); }
     pthread_mutex_init(&m->data_lock, NULL);
-    const char *fmt = st_meta(&f, "format"), *ver = st_meta(&f, "format_version"),
-               *graph = st_meta(&f, "graph"), *name = st_meta(&f, "name");
+    const char *fmt = ct_st_meta(&f, "format"), *ver = ct_st_meta(&f, "format_version"),
+               *graph = ct_st_meta(&f, "graph"), *name = ct_st_meta(&f, "name");
     if (!fmt || strcmp(fmt, "libcartoon")) {
         st = ct_fail(&e, CARTOON_E_BAD_MODEL, "__metadata__.format is not \"libcartoon\" (a bare safetensors file? convert it with cartoon-convert)");
         goto fail;
@@ -390,11 +392,11 @@ cartoon_status cartoon_model_load_memory(const void *data, size_t size, const ca
     snprintf(m->name, sizeof m->name, "%s", name ? name : "");
     if (!graph) { st = ct_fail(&e, CARTOON_E_BAD_MODEL, "__metadata__.graph is missing"); goto fail; }
     if ((st = parse_graph(m, graph, &f, &lim, &e))) goto fail;
-    st_free(&f);
+    ct_st_free(&f);
     *out = m;
     return CARTOON_OK;
 fail:
-    st_free(&f);
+    ct_st_free(&f);
     model_destroy(m);
     return st;
 }

@@ -17,7 +17,7 @@ typedef struct st_tensor {
     int ndim;
     int64_t shape[ST_MAX_DIMS];
     size_t count;         /* product of shape */
-    const uint8_t *data;  /* count * st_dtype_size(dtype) bytes inside the file buffer */
+    const uint8_t *data;  /* count * ct_st_dtype_size(dtype) bytes inside the file buffer */
 } st_tensor;
 
 typedef struct st_file {
@@ -27,17 +27,17 @@ typedef struct st_file {
     void *root;           /* json_t* of the whole header, owned */
 } st_file;
 
-size_t st_dtype_size(st_dtype t);
-const char *st_dtype_name(st_dtype t);
+size_t ct_st_dtype_size(st_dtype t);
+const char *ct_st_dtype_name(st_dtype t);
 
 /* Parses buf[0..size): checks the header length, JSON, every tensor's dtype, shape, offsets
  * (inside the data section, consistent with the shape, not overlapping), and the limits.
  * The tensors point into buf, which must outlive *f. */
-cartoon_status st_parse(const uint8_t *buf, size_t size, const cartoon_limits *limits,
-                        st_file *f, ct_err *e);
-void st_free(st_file *f);
-const st_tensor *st_find(const st_file *f, const char *name);
+cartoon_status ct_st_parse(const uint8_t *buf, size_t size, const cartoon_limits *limits,
+                           st_file *f, ct_err *e);
+void ct_st_free(st_file *f);
+const st_tensor *ct_st_find(const st_file *f, const char *name);
 /* Metadata string value, or NULL when missing or not a string. */
-const char *st_meta(const st_file *f, const char *key);
+const char *ct_st_meta(const st_file *f, const char *key);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t st_dtype_size(st_dtype t)
+size_t ct_st_dtype_size(st_dtype t)
 {
     switch (t) {
     case ST_F32: return 4;
@@ -15,7 +15,7 @@ size_t st_dtype_size(st_dtype t)
     return 0;
 }
 
-const char *st_dtype_name(st_dtype t)
+const char *ct_st_dtype_name(st_dtype t)
 {
     switch (t) {
     case ST_F32: return "F32";
@@ -67,7 +67,7 @@ static cartoon_status parse_tensor(const char *name, json_t *v, const uint8_t *d
     }
     t->count = count;
     size_t bytes;
-    if (!ct_mul_size(count, st_dtype_size(t->dtype), &bytes))
+    if (!ct_mul_size(count, ct_st_dtype_size(t->dtype), &bytes))
         return ct_fail(e, CARTOON_E_BAD_MODEL, "tensor '%s': byte size overflows", name);
     if (!json_is_array(jo) || json_array_size(jo) != 2 || !json_is_integer(json_array_get(jo, 0)) ||
         !json_is_integer(json_array_get(jo, 1)))
@@ -95,8 +95,8 @@ static int cmp_span(const void *a, const void *b)
     return x->b < y->b ? -1 : x->b > y->b ? 1 : (x->e < y->e ? -1 : x->e > y->e);
 }
 
-cartoon_status st_parse(const uint8_t *buf, size_t size, const cartoon_limits *limits,
-                        st_file *f, ct_err *e)
+cartoon_status ct_st_parse(const uint8_t *buf, size_t size, const cartoon_limits *limits,
+                           st_file *f, ct_err *e)
 {
     memset(f, 0, sizeof *f);
     if (!buf) return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "no model data");
@@ -119,7 +119,7 @@ cartoon_status st_parse(const uint8_t *buf, size_t size, const cartoon_limits *l
                        je.position, je.text);
     f->root = root;
     if (!json_is_object(root)) {
-        st_free(f);
+        ct_st_free(f);
         return ct_fail(e, CARTOON_E_BAD_MODEL, "header is not a JSON object");
     }
     size_t n = json_object_size(root);
@@ -127,21 +127,21 @@ cartoon_status st_parse(const uint8_t *buf, size_t size, const cartoon_limits *l
     if (meta) {
         n--;
         if (!json_is_object(meta)) {
-            st_free(f);
+            ct_st_free(f);
             return ct_fail(e, CARTOON_E_BAD_MODEL, "__metadata__ is not an object");
         }
         f->metadata = meta;
     }
     uint32_t max_t = limits && limits->max_tensors ? limits->max_tensors : CARTOON_DEFAULT_MAX_TENSORS;
     if (n > max_t) {
-        st_free(f);
+        ct_st_free(f);
         return ct_fail(e, CARTOON_E_LIMIT, "%zu tensors exceed the limit of %u", n, max_t);
     }
     f->tensors = calloc(n ? n : 1, sizeof *f->tensors);
     span *spans = calloc(n ? n : 1, sizeof *spans);
     if (!f->tensors || !spans) {
         free(spans);
-        st_free(f);
+        ct_st_free(f);
         return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory for %zu tensor records", n);
     }
     const uint8_t *data = buf + 8 + hlen;
@@ -175,11 +175,11 @@ cartoon_status st_parse(const uint8_t *buf, size_t size, const cartoon_limits *l
         }
     }
     free(spans);
-    if (st) st_free(f);
+    if (st) ct_st_free(f);
     return st;
 }
 
-void st_free(st_file *f)
+void ct_st_free(st_file *f)
 {
     if (!f) return;
     free(f->tensors);
@@ -187,14 +187,14 @@ void st_free(st_file *f)
     memset(f, 0, sizeof *f);
 }
 
-const st_tensor *st_find(const st_file *f, const char *name)
+const st_tensor *ct_st_find(const st_file *f, const char *name)
 {
     for (int i = 0; i < f->n_tensors; i++)
         if (!strcmp(f->tensors[i].name, name)) return &f->tensors[i];
     return NULL;
 }
 
-const char *st_meta(const st_file *f, const char *key)
+const char *ct_st_meta(const st_file *f, const char *key)
 {
     if (!f->metadata) return NULL;
     json_t *v = json_object_get((json_t *)f->metadata, key);

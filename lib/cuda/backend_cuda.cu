@@ -184,7 +184,11 @@ cartoon_status upload_weights(cuda_backend *b, const cartoon_model *m, ct_err *e
         }
     }
     cudaError_t err = cudaMalloc(reinterpret_cast<void **>(&b->wmem), off ? off : 1);
-    if (err == cudaSuccess) err = cudaMemcpy(b->wmem, host, off, cudaMemcpyHostToDevice);
+    /* On the backend's own stream, then waited for: a plain cudaMemcpy from pageable memory
+     * runs on the legacy default stream, which the non-blocking stream the kernels use does
+     * not wait for, and may return before the DMA has read all of host. */
+    if (err == cudaSuccess) err = cudaMemcpyAsync(b->wmem, host, off, cudaMemcpyHostToDevice, b->stream);
+    if (err == cudaSuccess) err = cudaStreamSynchronize(b->stream);
     free(host);
     if (err != cudaSuccess) {
         free(o32);

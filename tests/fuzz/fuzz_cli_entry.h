@@ -32,7 +32,7 @@ static inline int fuzz_cli_args_one(const uint8_t *data, size_t size)
     int rc = cartoonize_parse_args(argc, argv, &cfg, devnull);
     if (rc == CLI_PARSE_RUN) {
         /* what the CLI relies on after a successful parse */
-        if (!cfg.model_path || !cfg.output || cfg.n_inputs < 1 || cfg.first_input < 1 ||
+        if (!cfg.output || cfg.n_inputs < 1 || cfg.first_input < 1 ||
             cfg.first_input + cfg.n_inputs != argc)
             abort();
         for (int i = 0; i < cfg.n_inputs; i++)

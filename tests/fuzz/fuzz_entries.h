@@ -63,21 +63,21 @@ static inline int fuzz_tflite_one(const uint8_t *data, size_t size)
 {
     char msg[256];
     ct_err e = {msg, sizeof msg};
-    st_writer *w = st_writer_new();
+    st_writer *w = ct_st_writer_new();
     if (!w) return 0;
     ct_convert_report rep;
     cartoon_status st = ct_convert_tflite(data, size, ST_F16, w, &rep, &e);
     if (st == CARTOON_OK) {
         uint8_t *out = NULL;
         size_t n = 0;
-        if (st_writer_serialize(w, &out, &n) == CARTOON_OK) {
+        if (ct_st_writer_serialize(w, &out, &n) == CARTOON_OK) {
             /* what the converter writes must load */
             cartoon_model *m = NULL;
             if (cartoon_model_load_memory(out, n, NULL, &m, NULL, 0) == CARTOON_OK) cartoon_model_free(m);
             free(out);
         }
     }
-    st_writer_free(w);
+    ct_st_writer_free(w);
     return 0;
 }
 

@@ -1,4 +1,4 @@
-/* libFuzzer target: ct_convert_tflite into an st_writer, st_writer_serialize, and a load of
+/* libFuzzer target: ct_convert_tflite into an st_writer, ct_st_writer_serialize, and a load of
  * the result. */
 #include "fuzz_entries.h"
 

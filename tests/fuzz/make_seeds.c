@@ -54,7 +54,7 @@ static void add_f(st_writer *w, const char *name, st_dtype dt, int ndim, const i
             b[2 * i + 1] = (uint8_t)(h >> 8);
         }
     }
-    if (st_writer_add(w, name, dt, ndim, shape, b)) { fprintf(stderr, "st_writer_add %s\n", name); exit(1); }
+    if (ct_st_writer_add(w, name, dt, ndim, shape, b)) { fprintf(stderr, "ct_st_writer_add %s\n", name); exit(1); }
     free(b);
 }
 
@@ -85,7 +85,7 @@ static const char *GRAPH_FULL =
 
 static void model_seed(const char *name, st_dtype dt)
 {
-    st_writer *w = st_writer_new();
+    st_writer *w = ct_st_writer_new();
     int64_t s0[4] = {4, 3, 3, 3}, b4[1] = {4}, sdw[3] = {3, 3, 4}, s1[4] = {4, 3, 3, 4},
             s2[4] = {4, 1, 1, 4}, s3[4] = {3, 3, 3, 7}, b3[1] = {3};
     add_f(w, "c0.w", dt, 4, s0, 0.3f);
@@ -96,36 +96,36 @@ static void model_seed(const char *name, st_dtype dt)
     add_f(w, "c2.w", dt, 4, s2, 0.5f);
     add_f(w, "c3.w", dt, 4, s3, 0.2f);
     add_f(w, "c3.b", dt, 1, b3, 0.1f);
-    st_writer_meta(w, "format", "libcartoon");
-    st_writer_meta(w, "format_version", "1");
-    st_writer_meta(w, "name", "fuzz-seed");
-    st_writer_meta(w, "source", "synthetic (tests/fuzz/make_seeds.c)");
-    st_writer_meta(w, "graph", GRAPH_FULL);
+    ct_st_writer_meta(w, "format", "libcartoon");
+    ct_st_writer_meta(w, "format_version", "1");
+    ct_st_writer_meta(w, "name", "fuzz-seed");
+    ct_st_writer_meta(w, "source", "synthetic (tests/fuzz/make_seeds.c)");
+    ct_st_writer_meta(w, "graph", GRAPH_FULL);
     uint8_t *buf;
     size_t n;
-    if (st_writer_serialize(w, &buf, &n)) { fprintf(stderr, "serialize\n"); exit(1); }
+    if (ct_st_writer_serialize(w, &buf, &n)) { fprintf(stderr, "serialize\n"); exit(1); }
     put("fuzz_model_load", name, buf, n);
     free(buf);
-    st_writer_free(w);
+    ct_st_writer_free(w);
 }
 
 static void model_seed_min(void)
 {
-    st_writer *w = st_writer_new();
+    st_writer *w = ct_st_writer_new();
     int64_t s[4] = {3, 1, 1, 3};
     add_f(w, "k", ST_F32, 4, s, 1.0f);
-    st_writer_meta(w, "format", "libcartoon");
-    st_writer_meta(w, "format_version", "1");
-    st_writer_meta(w, "graph",
+    ct_st_writer_meta(w, "format", "libcartoon");
+    ct_st_writer_meta(w, "format_version", "1");
+    ct_st_writer_meta(w, "graph",
         "{\"input\": {\"name\": \"x\", \"channels\": 3, \"color_order\": \"RGB\", \"scale\": 1, \"offset\": 0},"
         " \"output\": \"y\", \"nodes\": [{\"name\": \"y\", \"op\": \"conv2d\", \"inputs\": [\"x\"],"
         " \"kernel\": 1, \"in_channels\": 3, \"out_channels\": 3, \"weight\": \"k\"}]}");
     uint8_t *buf;
     size_t n;
-    if (st_writer_serialize(w, &buf, &n)) exit(1);
+    if (ct_st_writer_serialize(w, &buf, &n)) exit(1);
     put("fuzz_model_load", "min_conv1x1.safetensors", buf, n);
     free(buf);
-    st_writer_free(w);
+    ct_st_writer_free(w);
 }
 
 /* ------------------------------------------------------------------ a minimal TFLite file
