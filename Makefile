@@ -5,7 +5,8 @@
 # What is built from where (lib/README.md has the map):
 #   libcartoon     lib/core lib/util lib/cpu lib/cuda kernels/cpu kernels/cuda: the engine;
 #                  links OpenBLAS, jansson (and CUDA), no image codecs
-#   libcartoon-io  lib/io (+ lib/util): PNG/JPEG/WebP files; links libpng, libjpeg, libwebp, libexif
+#   libcartoon-io  lib/io lib/batch (+ lib/util): PNG/JPEG/WebP files and the batch runner;
+#                  links libcartoon, libpng, libjpeg, libwebp, libexif
 #   libcartoon-convert.a  lib/convert: TFLite reader and converters, for cartoon-convert and
 #                  the tests only; never installed
 
@@ -17,13 +18,15 @@ VERSION    := 0.1.0
 SOMAJOR    := 0
 
 OPT        ?= -O2
-INCLUDES   := -Iinclude -Ilib/util -Ilib/core -Ilib/cpu -Ilib/cuda -Ilib/io -Ilib/convert \
+INCLUDES   := -Iinclude -Ilib/util -Ilib/core -Ilib/cpu -Ilib/cuda -Ilib/io -Ilib/batch -Ilib/convert \
               -Ikernels/cpu -Ikernels/cuda -Itests/support
 CFLAGS_ALL := -std=c11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -fvisibility=hidden \
               -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread $(INCLUDES) $(CFLAGS) $(EXTRA_CFLAGS)
 CORE_LIBS  := -lopenblas -ljansson -lm -pthread
-IO_LIBS    := -lpng -ljpeg -lwebp -lwebpdemux -lexif
+IO_LIBS    := -lpng -ljpeg -lwebp -lwebpdemux -lexif -lxxhash
 PKG_LIBS    = $(CORE_LIBS) $(IO_LIBS)
+# FFmpeg, for cartoonize's video mode only (no library links it)
+VIDEO_LIBS := -lavformat -lavcodec -lswscale -lavutil
 LDFLAGS_ALL:= $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 # ---- CUDA (optional): built when nvcc is found, unless CUDA=0
@@ -48,16 +51,28 @@ endif
 UTIL_SRC   := $(wildcard lib/util/*.c)
 LIB_SRC    := $(wildcard lib/core/*.c lib/cpu/*.c lib/cuda/*.c kernels/cpu/*.c) $(UTIL_SRC)
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(CU_SRC:%.cu=$(BUILD)/obj/%.o)
-IO_SRC     := $(wildcard lib/io/*.c) lib/util/errors.c lib/util/file_io.c
+# lib/batch (the pipelined batch runner) uses the engine: libcartoon-io.so links libcartoon.
+IO_SRC     := $(wildcard lib/io/*.c lib/batch/*.c) lib/util/errors.c lib/util/file_io.c
 IO_OBJ     := $(IO_SRC:%.c=$(BUILD)/obj/%.o)
 CONVERT_OBJ:= $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/convert/*.c))
 PROGS      := $(BUILD)/cartoonize $(BUILD)/cartoon-convert $(BUILD)/cartoon-bench
-EXAMPLES   := $(BUILD)/example-minimal
+# cartoon-serve (examples/cartoon_serve.c + examples/serve/): the HTTP server, on libmicrohttpd;
+# its page examples/web/index.html is compiled in (xxd -i).
+PROGS      += $(BUILD)/cartoon-serve
+SERVE_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,examples/cartoon_serve.c $(wildcard examples/serve/*.c)) \
+              $(BUILD)/obj/gen/serve_page.o
+SERVE_LIBS := -lmicrohttpd -lxxhash
+EXAMPLES   := $(BUILD)/example-minimal $(BUILD)/batch-bench
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # Shell tests run after the programs: test_exports.sh installs into a temporary prefix and
 # builds tests/exports_client.c against it with pkg-config.
 TEST_SCRIPTS := tests/test_exports.sh
+# cartoon-serve over HTTP (python3, stdlib only): routes, error statuses, uploads, 503, SIGTERM.
+TEST_SCRIPTS += tests/test_serve_http.py
+# `make test-web`: the page in headless Chromium (python3-selenium) and a bounded load test
+# (16 clients x 30 s on 127.0.0.1); `make deps WEB=1` installs Chromium. CI runs both.
+WEB_TESTS  := tests/test_serve_browser.py tests/test_serve_load.py
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 
 STATIC_LIB := $(BUILD)/libcartoon.a
@@ -68,7 +83,7 @@ CONVERT_LIB:= $(BUILD)/libcartoon-convert.a
 # What the programs link: the static libraries, then every system library under them.
 PROG_LIBS   = $(CONVERT_LIB) $(IO_STATIC) $(STATIC_LIB)
 
-.PHONY: all test check-asan check-tsan demo model install clean deps fuzz FORCE
+.PHONY: all test test-web check-asan check-tsan demo model install clean deps fuzz FORCE
 all: $(STATIC_LIB) $(SHARED_LIB) $(IO_STATIC) $(IO_SHARED) $(PROGS) $(EXAMPLES) \
      $(BUILD)/libcartoon.pc $(BUILD)/libcartoon-io.pc
 
@@ -83,6 +98,10 @@ $(BUILD)/obj/%_avx512.o: %_avx512.c
 # The portable direct-convolution kernels use 8-lane GCC vectors between static functions;
 # GCC's note about their ABI without AVX does not concern code that never crosses a TU.
 $(BUILD)/obj/kernels/cpu/conv_direct_generic.o: CFLAGS_ALL += -Wno-psabi
+# Same for the 16-lane generic-vector kernels built for AVX2 (the AVX-512 template, tested
+# on machines without AVX-512; lib/cpu/cpu_kernels.c never chooses them).
+$(BUILD)/obj/kernels/cpu/conv_direct_v16_avx2.o $(BUILD)/obj/kernels/cpu/conv_winograd_v16_avx2.o \
+$(BUILD)/obj/kernels/cpu/upsample_v16_avx2.o: CFLAGS_ALL += -Wno-psabi
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
@@ -105,17 +124,33 @@ $(SHARED_LIB): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libcartoon.so.$(SOMAJOR) -Wl,--no-undefined -o $@ $^ $(LDFLAGS_ALL) $(CORE_LIBS)
 	ln -sf libcartoon.so.$(VERSION) $(BUILD)/libcartoon.so.$(SOMAJOR)
 	ln -sf libcartoon.so.$(SOMAJOR) $(BUILD)/libcartoon.so
-$(IO_SHARED): $(IO_OBJ)
-	$(CC) -shared -Wl,-soname,libcartoon-io.so.$(SOMAJOR) -Wl,--no-undefined -o $@ $^ $(LDFLAGS_ALL) $(IO_LIBS)
+$(IO_SHARED): $(IO_OBJ) $(SHARED_LIB)
+	$(CC) -shared -Wl,-soname,libcartoon-io.so.$(SOMAJOR) -Wl,--no-undefined -o $@ $(IO_OBJ) $(LDFLAGS_ALL) \
+	  -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -lcartoon $(IO_LIBS) -pthread
 	ln -sf libcartoon-io.so.$(VERSION) $(BUILD)/libcartoon-io.so.$(SOMAJOR)
 	ln -sf libcartoon-io.so.$(SOMAJOR) $(BUILD)/libcartoon-io.so
 
-$(BUILD)/cartoonize: $(BUILD)/obj/examples/cartoonize.o $(BUILD)/obj/examples/cartoonize_args.o $(PROG_LIBS)
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+$(BUILD)/cartoonize: $(BUILD)/obj/examples/cartoonize.o $(BUILD)/obj/examples/cartoonize_args.o \
+  $(BUILD)/obj/examples/cartoonize_inputs.o $(BUILD)/obj/examples/cartoonize_progress.o \
+  $(BUILD)/obj/examples/cartoonize_estimate.o $(BUILD)/obj/examples/cartoonize_video.o $(PROG_LIBS)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(VIDEO_LIBS)
 $(BUILD)/cartoon-convert: $(BUILD)/obj/examples/cartoon_convert.o $(PROG_LIBS)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 $(BUILD)/cartoon-bench: $(BUILD)/obj/bench/cartoon_bench.o $(PROG_LIBS)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+# The batch runner against the network alone (README, "Many images"); not installed.
+$(BUILD)/batch-bench: $(BUILD)/obj/bench/batch_bench.o $(PROG_LIBS)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+$(BUILD)/cartoon-serve: $(SERVE_OBJ) $(PROG_LIBS)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(SERVE_LIBS)
+$(BUILD)/gen/serve_page.c: examples/web/index.html
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from $< by the Makefile */'; \
+	  echo 'const unsigned char serve_page_html[] = {'; xxd -i < $<; echo '};'; \
+	  echo 'const unsigned int serve_page_html_len = sizeof serve_page_html;'; } > $@
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 # The README's example, linked against the shared libraries as a user's program would be.
 $(BUILD)/example-minimal: $(BUILD)/obj/examples/minimal.o $(SHARED_LIB) $(IO_SHARED)
 	$(CC) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -lcartoon-io -lcartoon $(LDFLAGS_ALL)
@@ -160,6 +195,11 @@ $(BUILD)/obj/tests/test_model_find.o: CFLAGS_ALL += -DCARTOON_DATADIR='"$(DATADI
 test: all $(TEST_BIN)
 	@CARTOON_SHARED=$(SHARED_DIR) CARTOON_BUILD=$(BUILD) sh tests/run_tests.sh $(TEST_BIN) $(TEST_SCRIPTS)
 
+# The test model is made by the suite's converter test; the scripts convert one themselves
+# when it is missing.
+test-web: all
+	@CARTOON_SHARED=$(SHARED_DIR) CARTOON_BUILD=$(BUILD) sh tests/run_tests.sh $(WEB_TESTS)
+
 # The suite again under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build dir.
 check-asan:
 	$(MAKE) BUILD=build-asan CUDA=0 OPT=-O1 \
@@ -169,9 +209,10 @@ check-asan:
 # The thread tests under ThreadSanitizer.
 check-tsan:
 	$(MAKE) BUILD=build-tsan CUDA=0 OPT=-O1 EXTRA_CFLAGS="-fsanitize=thread" \
-	  EXTRA_LDFLAGS="-fsanitize=thread" build-tsan/cartoon-convert build-tsan/tests/test_threads
+	  EXTRA_LDFLAGS="-fsanitize=thread" build-tsan/cartoon-convert build-tsan/tests/test_threads \
+	  build-tsan/tests/test_batch build-tsan/tests/test_result_cache
 	CARTOON_SHARED=$(SHARED_DIR) CARTOON_BUILD=build-tsan CARTOON_TEST_QUICK=1 \
-	  sh tests/run_tests.sh build-tsan/tests/test_threads
+	  sh tests/run_tests.sh build-tsan/tests/test_threads build-tsan/tests/test_batch build-tsan/tests/test_result_cache
 
 # libFuzzer targets (clang); FUZZ_SECONDS per target, see docs/robustness.md.
 FUZZ_SECONDS ?= 30

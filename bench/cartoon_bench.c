@@ -54,6 +54,7 @@ typedef struct bench_opts {
     int estimate_check; /* --estimate-check: the cost model against measurements */
     int big;            /* --big: 4096 among the default --estimate-check sizes */
     int reps_set;
+    uint64_t tiling_budget; /* --tiling-check BYTES: untiled against tiled under this budget */
 } bench_opts;
 
 static void usage(FILE *f)
@@ -80,6 +81,10 @@ static void usage(FILE *f)
             "                        memory (default sizes 256 512 1024 2048)\n"
             "  --big                 with --estimate-check: 4096 too\n"
             "  --recalibrate         with --estimate-check: measure even if the cache has an entry\n"
+            "  --tiling-check B      for each size (default 1024 2048) time unet_cartoonize()\n"
+            "                        untiled and with memory_budget B bytes (suffix K/M/G; exact\n"
+            "                        tiling): the overhead, the tiles, the estimated peaks and the\n"
+            "                        bytes that differ (median of --reps, default 1)\n"
             "  --json                one JSON object per size per line on stdout\n"
             "  -v, --verbose         library decisions (device fallback...) on stderr\n"
             "  -h, --help            this text\n"
@@ -173,6 +178,14 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             o->estimate_check |= 1;
         } else if (!strcmp(a, "--recalibrate")) {
             o->estimate_check |= 2;
+        } else if (!strcmp(a, "--tiling-check")) {
+            NEED_VALUE();
+            char *end;
+            double v = strtod(val, &end);
+            double mult = *end == 'K' ? 1024.0 : *end == 'M' ? 1048576.0 : *end == 'G' ? 1073741824.0 : 1;
+            if (mult > 1) end++;
+            if (end == val || *end || !(v * mult >= 1) || v * mult > 1e18) return usage_error("bad --tiling-check budget '%s'", val);
+            o->tiling_budget = (uint64_t)(v * mult);
         } else if (!strcmp(a, "--big")) {
             o->big = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -188,6 +201,12 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         memcpy(o->sizes, def, sizeof def);
     }
     if (o->estimate_check && !o->reps_set) o->reps = 3;
+    if (o->tiling_budget && !o->n_sizes) {
+        o->n_sizes = 2;
+        o->sizes[0] = 1024;
+        o->sizes[1] = 2048;
+    }
+    if (o->tiling_budget && !o->reps_set) o->reps = 1;
     if (!o->n_sizes) {
         static const int def[] = {512, 768, 1024, 2048};
         o->n_sizes = 4;
@@ -668,6 +687,7 @@ static int print_json(const bench_opts *o, int threads, cartoon_device dev, cons
     json_object_set_new(j, "device", json_string(device_name(dev)));
     json_object_set_new(j, "conv", json_string(conv_name(o->conv)));
     json_object_set_new(j, "precision", json_string(precision_name(o->precision)));
+    json_object_set_new(j, "cpu_isa", json_string(cartoon_cpu_isa()));
     json_object_set_new(j, "reps", json_integer(o->reps));
     json_object_set_new(j, "total_ms", json_real(round3(r->total_ms)));
     json_object_set_new(j, "min_ms", json_real(round3(r->min_ms)));
@@ -732,6 +752,68 @@ static const char *calibration_name(cartoon_calibration c)
 /* Calibrates `cal`, then for each size: the estimate from `cal`, and on a fresh context one
  * unet_cartoonize() (memory: cartoon_context_arena_bytes and the peak RSS over the call, from
  * a reset high-water mark) and o->reps timed ones (median). */
+/* --tiling-check: the same picture untiled and tiled under the budget, on two contexts. */
+static int tiling_check(const bench_opts *o, const cartoon_model *model, const cartoon_context_options *copt)
+{
+    FILE *info = o->json ? stderr : stdout;
+    fprintf(info, "tiling: memory_budget %.1f MiB; median of %d run(s) after %d warm-up; estimates from "
+                  "cartoon_estimate_cost()\n", o->tiling_budget / 1048576.0, o->reps, o->warmup);
+    if (!o->json)
+        printf("%6s %11s %11s %9s %9s %12s %12s %14s\n", "size", "untiled ms", "tiled ms", "overhead", "tiles",
+               "host est", "tiled est", "bytes differ");
+    double *wall = calloc((size_t)o->reps, sizeof *wall), *tmp = calloc((size_t)o->reps, sizeof *tmp);
+    int rc = 0;
+    for (int s = 0; s < o->n_sizes && !rc && wall && tmp; s++) {
+        int n = o->sizes[s];
+        size_t bytes = (size_t)n * n * 3;
+        cartoon_image in = {malloc(bytes), n, n, (size_t)n * 3, CARTOON_PIXEL_RGB};
+        cartoon_image out[2] = {{malloc(bytes), n, n, (size_t)n * 3, CARTOON_PIXEL_RGB},
+                                {malloc(bytes), n, n, (size_t)n * 3, CARTOON_PIXEL_RGB}};
+        double ms[2] = {0, 0};
+        cartoon_estimate est[2];
+        int tiles = 0;
+        if (!in.data || !out[0].data || !out[1].data) { fprintf(stderr, "cartoon-bench: out of memory\n"); rc = 1; }
+        if (!rc) synth_picture(n, in.data);
+        for (int k = 0; k < 2 && !rc; k++) {
+            cartoon_options opt;
+            cartoon_options_default(&opt);
+            opt.memory_budget = k ? o->tiling_budget : 0;
+            cartoon_context *ctx = NULL;
+            cartoon_status st = cartoon_context_create(model, copt, &ctx, NULL, 0);
+            if (st) { rc = fail_ctx("creating a context", st, NULL); break; }
+            if ((st = cartoon_estimate_cost(ctx, n, n, &opt, &est[k]))) { rc = fail_ctx("cartoon_estimate_cost", st, ctx); }
+            if (k && !rc) tiles = est[1].arena_bytes < est[0].arena_bytes; /* a tile's arena is smaller */
+            for (int r = 0; r < o->warmup && !rc; r++)
+                if ((st = unet_cartoonize(ctx, &in, &out[k], &opt))) rc = fail_ctx("unet_cartoonize", st, ctx);
+            for (int r = 0; r < o->reps && !rc; r++) {
+                double t0 = now_ms();
+                if ((st = unet_cartoonize(ctx, &in, &out[k], &opt))) rc = fail_ctx("unet_cartoonize", st, ctx);
+                wall[r] = now_ms() - t0;
+            }
+            if (!rc) ms[k] = median(wall, o->reps, tmp);
+            cartoon_context_free(ctx);
+        }
+        if (!rc) {
+            size_t diff = 0;
+            for (size_t i = 0; i < bytes; i++) diff += out[0].data[i] != out[1].data[i];
+            double over = ms[0] > 0 ? (ms[1] / ms[0] - 1) * 100 : 0;
+            if (o->json)
+                printf("{\"size\": %d, \"untiled_ms\": %.1f, \"tiled_ms\": %.1f, \"overhead_pct\": %.1f, "
+                       "\"tiled\": %d, \"host_est\": %llu, \"tiled_host_est\": %llu, \"bytes_differ\": %zu}\n",
+                       n, ms[0], ms[1], over, tiles, (unsigned long long)est[0].host_bytes,
+                       (unsigned long long)est[1].host_bytes, diff);
+            else
+                printf("%6d %11.1f %11.1f %8.1f%% %9s %8.1f MiB %8.1f MiB %8zu of %zu\n", n, ms[0], ms[1], over,
+                       tiles ? "yes" : "no (fits)", est[0].host_bytes / 1048576.0, est[1].host_bytes / 1048576.0,
+                       diff, bytes);
+        }
+        free(in.data); free(out[0].data); free(out[1].data);
+    }
+    if (!wall || !tmp) { fprintf(stderr, "cartoon-bench: out of memory\n"); rc = 1; }
+    free(wall); free(tmp);
+    return rc;
+}
+
 static int estimate_check(const bench_opts *o, const cartoon_model *model, const cartoon_context_options *copt,
                           cartoon_context *cal)
 {
@@ -875,9 +957,11 @@ int main(int argc, char **argv)
     copt.threads = threads;
     copt.verbose = o.verbose;
     cartoon_context *ctx = NULL;
-    st = cartoon_context_create(model, &copt, &ctx, NULL, 0);
+    char why[512] = "";
+    st = cartoon_context_create(model, &copt, &ctx, why, sizeof why);
     if (st) {
         fail_ctx("creating the context", st, ctx);
+        if (why[0]) fprintf(stderr, "cartoon-bench: %s\n", why); /* e.g. why bf16 is refused */
         if (st == CARTOON_E_DEVICE)
             fprintf(stderr, "cartoon-bench: --device %s: this build has no CUDA backend or no usable GPU was found\n",
                     device_name(o.device));
@@ -886,6 +970,13 @@ int main(int argc, char **argv)
         return 1;
     }
     cartoon_device dev = cartoon_context_device(ctx);
+    if (o.tiling_budget) { /* its own mode too */
+        int trc = tiling_check(&o, model, &copt);
+        cartoon_context_free(ctx);
+        cartoon_image_free(&pic);
+        cartoon_model_free(model);
+        return trc;
+    }
     if (o.estimate_check) { /* its own mode: no sgemm peak, no per-layer tables */
         int erc = estimate_check(&o, model, &copt, ctx);
         cartoon_context_free(ctx);
@@ -898,6 +989,7 @@ int main(int argc, char **argv)
     fprintf(info, "cartoon-bench: libcartoon %s, model %s\n", cartoon_version_string(), o.model);
     fprintf(info, "  device %s, conv %s, precision %s, threads %d (engine and OpenBLAS), reps %d, warm-up %d\n",
             device_name(dev), conv_name(o.conv), precision_name(o.precision), threads, o.reps, o.warmup);
+    fprintf(info, "  CPU kernels: %s (CARTOON_ISA=generic|avx2|avx512 lowers them)\n", cartoon_cpu_isa());
     fprintf(info, "  input: %s\n", o.image ? o.image : "synthetic, uniform random in [-1, 1]");
     fprintf(info, "measuring the sgemm peak (cblas_sgemm, best of 4, %d threads):\n", threads);
     double peak = sgemm_peak_isolated(o.json ? 2 : 1, threads);

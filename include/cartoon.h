@@ -53,6 +53,13 @@ extern "C" {
 CARTOON_API unsigned cartoon_version_number(void);
 CARTOON_API const char *cartoon_version_string(void);
 
+/* The instruction set the CPU kernels of this process use: "avx512" (AVX-512 F/BW/VL/DQ with
+ * AVX512_BF16, which the bf16 precision needs), "avx2" (with FMA) or "generic": the best the
+ * CPU has, lowered by the environment variable CARTOON_ISA=generic|avx2|avx512 when set
+ * (read at each call). For benchmarks and logs. Static string, never NULL; thread-safe; no
+ * allocation. */
+CARTOON_API const char *cartoon_cpu_isa(void);
+
 /* ------------------------------------------------------------------ errors */
 
 typedef enum cartoon_status {
@@ -167,7 +174,9 @@ typedef enum cartoon_device {
 
 typedef enum cartoon_precision {
     CARTOON_PRECISION_FP32 = 0, /* default: within 1e-4 of the reference in model space */
-    CARTOON_PRECISION_BF16 = 1, /* reserved for CPUs with AVX512_BF16: no kernels yet, so
+    CARTOON_PRECISION_BF16 = 1, /* CPU with AVX512_BF16 only (cartoon_cpu_isa() is
+                                   "avx512"): bf16 operands, fp32 sums, F(4x4,3x3) Winograd;
+                                   >= 50 dB PSNR. Elsewhere, and with CARTOON_CONV_IM2COL,
                                    context creation returns CARTOON_E_UNSUPPORTED */
     CARTOON_PRECISION_FP16 = 2  /* CUDA only; >= 50 dB PSNR */
 } cartoon_precision;
@@ -184,7 +193,10 @@ typedef struct cartoon_context_options {
     cartoon_conv_algo conv;      /* default AUTO */
     int threads;                 /* engine threads; 0 = online cores (default) */
     uint64_t max_pixels;         /* 0 = CARTOON_DEFAULT_MAX_PIXELS */
-    uint64_t device_memory_budget; /* CUDA: bytes of device memory allowed; 0 = no limit */
+    uint64_t device_memory_budget; /* CUDA: bytes of device memory allowed; 0 = no limit.
+                                      unet_cartoonize() runs in exact tiles (see
+                                      cartoon_options.memory_budget) when the activations and
+                                      weights would not fit; cartoon_forward() does not tile */
     int verbose;                 /* 1: one line per decision (device fallback...) on stderr */
 } cartoon_context_options;
 
@@ -253,14 +265,60 @@ typedef enum cartoon_quantize {
                                       average (half a level less bias) */
 } cartoon_quantize;
 
+/* cartoon_options.resolution: choose the working size from the budgets (see below). */
+#define CARTOON_RESOLUTION_AUTO (-1)
+/* What CARTOON_RESOLUTION_AUTO assumes for a budget left at 0. */
+#define CARTOON_AUTO_DEFAULT_TIME_BUDGET 2.0                /* seconds */
+#define CARTOON_AUTO_DEFAULT_MEMORY_BUDGET (1024ull << 20)  /* bytes: 1 GiB */
+/* The smallest longest side CARTOON_RESOLUTION_AUTO considers. */
+#define CARTOON_AUTO_MIN_RESOLUTION 64
+
 typedef struct cartoon_options {
-    int resolution;     /* 0 = native; N > 0 = resample so the longest side is N */
+    int resolution;     /* 0 = native; N > 0 = resample so the longest side is N;
+                           CARTOON_RESOLUTION_AUTO: the largest longest side, up to native, whose
+                           predicted time (cartoon_estimate_cost) fits time_budget and whose
+                           untiled host memory fits memory_budget (defaults above when 0); see
+                           cartoon_resolve_options() */
     float strength;     /* 0..1: blend of cartoon over original; 1 = full cartoon (default) */
     int keep_model_size; /* 0 (default): output at the input size; 1: at the model resolution */
     cartoon_quantize quantize; /* float to 8 bits; default CARTOON_QUANTIZE_TRUNCATE */
+    /* Exact tiling. When the call's host memory (cartoon_estimate_cost's host_bytes; on CUDA
+     * also the device arena against the context's device_memory_budget) would exceed
+     * memory_budget, or when tile > 0, the network runs over overlapping tiles of the working
+     * image: each tile carries a halo of the network's receptive field (derived from the graph)
+     * on every side that is not the image border, tiles start at multiples of the model's
+     * pad_multiple, and only each tile's centre is kept. The result equals the untiled one (up
+     * to float rounding, about 1e-6 in model space). At native resolution the 8-bit input is
+     * converted and the 8-bit output written tile by tile, so the memory held depends on the
+     * tile, not the image; with resampling the working image and result (floats) are held
+     * whole. A budget below what the smallest tile needs is CARTOON_E_LIMIT. */
+    uint64_t memory_budget; /* bytes; 0 = no limit (default) */
+    int tile;               /* > 0: side of each tile's kept centre in working pixels (rounded
+                               up to pad_multiple), tiling even when memory fits; 0 = by budget */
+    double time_budget;     /* seconds, for CARTOON_RESOLUTION_AUTO only; 0 = default */
 } cartoon_options;
 
 CARTOON_API void cartoon_options_default(cartoon_options *options);
+
+/*
+ * Replaces CARTOON_RESOLUTION_AUTO in *in by the working resolution it picks for an in_w x in_h
+ * input on this context: the largest longest side from native down to
+ * CARTOON_AUTO_MIN_RESOLUTION whose cartoon_estimate_cost() (untiled, tile and memory_budget set
+ * aside) predicts seconds <= time_budget and host_bytes <= memory_budget (device_bytes too on
+ * CUDA), the budgets' defaults applying when they are 0. out->resolution is then 0 (native) or
+ * that side; every other field is copied (memory_budget stays: tiling then never triggers,
+ * since the untiled run fits it). Options without AUTO are copied unchanged.
+ *   why  optional (may be NULL): one line saying what was chosen and why (the predictions at
+ *        the chosen size, the budgets, which one bound it).
+ * Cost: up to about 20 estimates (plans of the graph, microseconds each); the first on a context
+ * reads the calibration cache as cartoon_estimate_cost() does. Not thread-safe on one context.
+ * Errors: INVALID_ARGUMENT (NULL ctx, in or out, empty size, an option out of range, a negative
+ *         budget), LIMIT (nothing from CARTOON_AUTO_MIN_RESOLUTION up fits the budgets; the
+ *         message gives the smallest prediction).
+ */
+CARTOON_API cartoon_status cartoon_resolve_options(cartoon_context *ctx, int in_w, int in_h,
+                                                   const cartoon_options *in, cartoon_options *out,
+                                                   char *why, size_t why_size);
 
 /* Size of the output unet_cartoonize() will write for an input of in_w x in_h. */
 CARTOON_API cartoon_status cartoon_output_size(const cartoon_options *options, int in_w, int in_h,
@@ -277,9 +335,14 @@ CARTOON_API cartoon_status cartoon_output_size(const cartoon_options *options, i
  * floats, and opt->quantize turns the final value into 8 bits once, at the end.
  * Cost: about 250 MFLOP per 1000 pixels at the model resolution; see README for timings.
  * The first call at a size plans and allocates the arena; later calls allocate nothing.
+ * CARTOON_RESOLUTION_AUTO is resolved first (cartoon_resolve_options(); with verbose, one line
+ * on stderr says what and why); memory_budget / tile run the network in exact tiles (one line
+ * on stderr with verbose).
  * Errors: INVALID_ARGUMENT (NULL, bad format, wrong out size, stride too small, an option out
- *         of range: resolution, strength, quantize),
- *         LIMIT (pixels), OUT_OF_MEMORY, DEVICE. Details in cartoon_context_last_error().
+ *         of range: resolution, strength, quantize, tile, time_budget),
+ *         LIMIT (pixels; a memory budget below the smallest tile; AUTO with budgets nothing
+ *         fits), OUT_OF_MEMORY, DEVICE. Details in cartoon_context_last_error(). On an error
+ *         before the network runs (every argument and budget check) out is untouched.
  */
 CARTOON_API cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in,
                                            cartoon_image *out, const cartoon_options *opt);
@@ -351,6 +414,11 @@ typedef struct cartoon_estimate {
  * bookkeeping and the allocator's rounding not counted; OpenBLAS's own buffers, on the im2col
  * path, neither). They are what a context that has not run at a larger size allocates: a context
  * keeps its largest arena and buffers, so one that ran bigger inputs holds more.
+ * With opt->memory_budget or opt->tile set, the figures are those of the run the call makes:
+ * tiled (arena_bytes is then one tile's arena, buffer_bytes holds the tile's buffer) when the
+ * untiled host_bytes exceed the budget or tile > 0, and `seconds` counts every tile's work,
+ * overlap included; a budget below the smallest tile is LIMIT. CARTOON_RESOLUTION_AUTO is
+ * resolved first (cartoon_resolve_options()).
  * Time: from the context's calibration (cartoon_context_calibrate()). A context without one
  * looks once for a matching entry in the cache file (one small file read) and otherwise gives
  * the uncalibrated FLOP-based guess (calibrated = CARTOON_CALIBRATION_NONE); it never measures

@@ -2,9 +2,17 @@
 # Installs the Debian packages libcartoon builds against, when they are missing.
 # As root it runs apt-get; otherwise it prints the command to run.
 # Optional: FUZZ=1 adds clang and its sanitizer runtime for `make fuzz`.
+# Optional: WEB=1 adds headless Chromium, its driver and python3-selenium for `make test-web`.
 set -e
 pkgs="make gcc libopenblas-dev libpng-dev libjpeg62-turbo-dev libwebp-dev libexif-dev libjansson-dev"
+# cartoon-serve: libmicrohttpd (HTTP), xxhash (its cache keys), xxd (embeds its page);
+# python3 runs its HTTP tests.
+pkgs="$pkgs libmicrohttpd-dev libxxhash-dev xxd python3"
+# cartoonize: xxhash (result cache keys, in libcartoon-io); FFmpeg's libraries for video
+# (cartoonize only); the ffmpeg program makes and checks the video tests' clips.
+pkgs="$pkgs libxxhash-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg"
 [ "${FUZZ:-0}" = 1 ] && pkgs="$pkgs clang libclang-rt-dev"
+[ "${WEB:-0}" = 1 ] && pkgs="$pkgs chromium chromium-driver python3-selenium"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

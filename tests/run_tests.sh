@@ -2,6 +2,10 @@
 # Runs each test program given, adds up their "TESTS passed failed [skipped]" lines and
 # ends with "N passed, N failed" (", N skipped" when some were skipped).
 pass=0; fail=0; skip=0; crashed=""
+# cartoonize keeps a result cache under $XDG_CACHE_HOME: the suite runs with a fresh, empty
+# one (never the user's, and no earlier run's entries answering a test that times its runs)
+XDG_CACHE_HOME=$(mktemp -d "${TMPDIR:-/tmp}/cartoon-test-cache-XXXXXX") || exit 1
+export XDG_CACHE_HOME
 for t in "$@"; do
     name=$(basename "$t")
     echo "== $name"
@@ -19,6 +23,7 @@ for t in "$@"; do
         echo "FAIL $name: exit status $rc"; fail=$((fail + 1))
     fi
 done
+rm -rf "$XDG_CACHE_HOME"
 [ -n "$crashed" ] && echo "crashed:$crashed"
 if [ "$skip" -gt 0 ]; then echo "$pass passed, $fail failed, $skip skipped"; else echo "$pass passed, $fail failed"; fi
 [ "$fail" -eq 0 ]

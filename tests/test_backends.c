@@ -28,9 +28,19 @@ static cartoon_context *make(cartoon_conv_algo conv)
 static void test_table(void)
 {
     CHECK(ct_backend_count >= 2);
-    /* AUTO prefers a GPU and ends on the CPU, which runs every op of the model in fp32 only */
+    /* AUTO prefers a GPU and ends on the CPU, which runs every op of the model in fp32, and
+     * in bf16 exactly where its chosen kernels have AVX512_BF16 (precision_usable) */
     CHECK(ct_backends[ct_backend_count - 1] == &ct_backend_cpu);
-    CHECK(ct_backend_cpu.precisions == CT_PRECISION_BIT(CARTOON_PRECISION_FP32));
+    CHECK(ct_backend_cpu.precisions ==
+          (CT_PRECISION_BIT(CARTOON_PRECISION_FP32) | CT_PRECISION_BIT(CARTOON_PRECISION_BF16)));
+    CHECK(ct_backend_cpu.precision_usable);
+    if (ct_backend_cpu.precision_usable) {
+        char w2[256] = "";
+        CHECK(ct_backend_cpu.precision_usable(CARTOON_PRECISION_FP32, w2, sizeof w2) == 1);
+        int bf16 = ct_backend_cpu.precision_usable(CARTOON_PRECISION_BF16, w2, sizeof w2);
+        CHECK(bf16 == (ct_cpu_isa() >= CT_ISA_AVX512));
+        CHECK(bf16 || strstr(w2, "AVX512_BF16"));
+    }
     CHECK(ct_backend_cuda.precisions & CT_PRECISION_BIT(CARTOON_PRECISION_FP16));
     char why[256] = "";
     CHECK(ct_backend_cpu.available(why, sizeof why) == 1);
@@ -50,6 +60,25 @@ static void test_kernel_table(void)
 #if defined(__x86_64__)
     const ct_cpu_kernels *a = ct_cpu_kernels_for(CT_ISA_AVX2);
     CHECK(a->isa == CT_ISA_AVX2 && a->winograd_task == ct_wg_task_avx2 && a->direct_row == ct_direct_row_avx2);
+    const ct_cpu_kernels *z = ct_cpu_kernels_for(CT_ISA_AVX512);
+    CHECK(z->isa == CT_ISA_AVX512 && z->lanes == 16 && !strcmp(z->name, "avx512"));
+    CHECK(z->winograd_task == ct_wg_task_avx512 && z->direct_row == ct_direct_row_avx512);
+#endif
+    /* the list holds every entry; the test-only 16-lane generic-vector one is never chosen */
+    size_t n = 0;
+    const ct_cpu_kernels *all = ct_cpu_kernels_list(&n);
+    int found_v16 = 0;
+    for (size_t i = 0; i < n; i++) {
+        CHECK(all[i].name && all[i].winograd_task && all[i].direct_row && all[i].lanes >= 4);
+        if (!all[i].chosen) {
+            found_v16 += all[i].winograd_task == ct_wg_task_v16_avx2;
+            for (int isa = CT_ISA_GENERIC; isa <= CT_ISA_AVX512; isa++) CHECK(ct_cpu_kernels_for(isa) != &all[i]);
+        } else CHECK(ct_cpu_kernels_for(all[i].isa) == &all[i]);
+    }
+#if defined(__x86_64__)
+    CHECK(n == 4 && found_v16 == 1);
+#else
+    CHECK(n == 1);
 #endif
 }
 

@@ -267,6 +267,83 @@ static void test_default_model(void)
     free(msg);
 }
 
+/* Issue 9: --estimate writes nothing and prints one prediction per input (as JSON with
+ * --json); a bad budget is a usage error (exit 2) and nothing is written; presets are listed in
+ * --help with their values; --tile and --memory-budget give the untiled image but for rare
+ * one-level flips. */
+static void test_estimate_budgets_presets(void)
+{
+    char in[512], o[512], o2[512], txt[512];
+    snprintf(in, sizeof in, "%s/est.png", tmp);
+    snprintf(o, sizeof o, "%s/est_out.png", tmp);
+    snprintf(o2, sizeof o2, "%s/est_tiled.png", tmp);
+    snprintf(txt, sizeof txt, "%s/est.txt", tmp);
+    cartoon_image im = {malloc(150 * 100 * 3), 150, 100, 450, CARTOON_PIXEL_RGB};
+    for (int i = 0; i < 150 * 100 * 3; i++) im.data[i] = (uint8_t)(128 + 100 * sin(i * 0.001) + (i * 7 % 23));
+    cartoon_write_options wo;
+    cartoon_write_options_default(&wo);
+    char err[256];
+    CHECK(cartoon_image_write(in, &im, CARTOON_FILE_AUTO, &wo, err, sizeof err) == CARTOON_OK);
+    free(im.data);
+
+    CHECK(sh("%s -m %s --estimate %s -o %s >%s 2>/dev/null", bin(), model, in, o, txt) == 0);
+    CHECK(access(o, F_OK) != 0); /* nothing written */
+    char *t = slurp(txt);
+    CHECKF(t && strstr(t, "150x100 -> working 150x100") && strstr(t, " s, peak ") && strstr(t, " MB"), "%s", t ? t : "");
+    free(t);
+    CHECK(sh("%s -m %s --estimate --json --preset preview %s %s >%s 2>/dev/null", bin(), model, in, in, txt) == 0);
+    json_error_t je;
+    json_t *root = json_load_file(txt, 0, &je);
+    CHECKF(json_is_array(root) && json_array_size(root) == 2, "%s", je.text);
+    json_t *e0 = json_array_get(root, 0);
+    /* preview runs at 512 on the longest side: 512 x 341 */
+    CHECK(json_integer_value(json_object_get(e0, "working_width")) == 512 &&
+          json_integer_value(json_object_get(e0, "working_height")) == 341 &&
+          json_integer_value(json_object_get(e0, "output_width")) == 150 &&
+          json_real_value(json_object_get(e0, "seconds")) > 0 &&
+          json_integer_value(json_object_get(e0, "host_bytes")) > 0);
+    json_decref(root);
+
+    /* bad budgets: usage errors, exit 2, nothing written */
+    static const char *bad[] = {"--memory-budget 0", "--memory-budget -5M", "--memory-budget lots", "--memory-budget 12Q",
+                                "--memory-budget 1K", "--time-budget 0 -r auto", "--time-budget x -r auto",
+                                "--tile 0", "--preset huge", "--time-budget 2"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        int rc = sh("%s -m %s %s %s -o %s 2>/dev/null", bin(), model, bad[k], in, o);
+        CHECKF(rc == 2, "%s: exit status %d", bad[k], rc);
+        CHECKF(access(o, F_OK) != 0, "%s: wrote %s", bad[k], o);
+    }
+    CHECK(sh("%s -m %s --estimate --memory-budget 1K %s >/dev/null 2>&1", bin(), model, in) == 2);
+
+    /* --help lists every preset with its values */
+    CHECK(sh("%s --help >%s", bin(), txt) == 0);
+    t = slurp(txt);
+    CHECK(t && strstr(t, "preview  resolution 512, strength 0.5, jpg") && strstr(t, "social   resolution 1024, strength 0.7, webp") &&
+          strstr(t, "print    resolution 2048, strength 0.9, png") && strstr(t, "low-end  resolution 512, strength 0.6, jpg"));
+    free(t);
+
+    /* tiled runs give the untiled bytes (but for rare one-level flips) */
+    CHECK(sh("%s -m %s --no-cache %s -o %s 2>/dev/null", bin(), model, in, o) == 0);
+    CHECK(sh("%s -m %s --no-cache --tile 16 %s -o %s 2>/dev/null", bin(), model, in, o2) == 0);
+    cartoon_image a = {0}, b = {0};
+    CHECK(cartoon_image_read(o, 0, &a, err, sizeof err) == CARTOON_OK);
+    CHECK(cartoon_image_read(o2, 0, &b, err, sizeof err) == CARTOON_OK);
+    if (a.data && b.data && a.width == b.width && a.height == b.height) {
+        size_t n = (size_t)a.height * a.stride, diff = 0;
+        int worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            int d = abs((int)a.data[i] - (int)b.data[i]);
+            diff += d != 0;
+            if (d > worst) worst = d;
+        }
+        CHECKF(worst <= 1 && diff * 1000 <= n, "%zu of %zu bytes differ, by up to %d", diff, n, worst);
+    } else {
+        CHECK(0);
+    }
+    cartoon_image_free(&a);
+    cartoon_image_free(&b);
+}
+
 int main(void)
 {
     model = test_model_path();
@@ -280,6 +357,7 @@ int main(void)
     run_case("cli_batch_formats_options", test_batch_and_formats);
     run_case("cli_exit_codes", test_exit_codes);
     run_case("cli_default_model", test_default_model);
+    run_case("cli_estimate_budgets_presets", test_estimate_budgets_presets);
     sh("rm -rf %s", tmp);
     return check_summary();
 }

@@ -3,13 +3,14 @@
  * channel counts that are not multiples of 8, every epilogue. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "check.h"
 #include "conv_direct.h"
 #include "cpu_kernels.h"
 
 static ct_pool *pool;
 
-static void one(int h, int w, int cin, int cout, int k, int stride, int epi, int isa)
+static void one(int h, int w, int cin, int cout, int k, int stride, int epi, const ct_cpu_kernels *kern)
 {
     ct_conv_shape s;
     ct_conv_shape_init(&s, h, w, cin, cout, k, stride);
@@ -29,11 +30,11 @@ static void one(int h, int w, int cin, int cout, int k, int stride, int epi, int
     ct_conv2d_naive(&s, in, wt, &eps[epi], ref);
     ct_direct *d = NULL;
     CHECK(ct_direct_create(wt, cin, cout, k, &d) == CARTOON_OK);
-    CHECK(ct_direct_conv(d, &s, in, &eps[epi], got, pool, ct_cpu_kernels_for(isa)->direct_row) == CARTOON_OK);
+    CHECK(ct_direct_conv(d, &s, in, &eps[epi], got, pool, kern->direct_row) == CARTOON_OK);
     double m = 1, diff = max_abs_diff(ref, got, no);
     for (size_t i = 0; i < no; i++) m = fmax(m, fabs(ref[i]));
     CHECKF(diff <= 1e-5 * m, "%dx%d %d->%d k%d s%d epi%d %s: max diff %g", h, w, cin, cout, k, stride, epi,
-           ct_isa_name(isa), diff);
+           kern->name, diff);
     ct_direct_free(d);
     free(in); free(wt); free(bias); free(res); free(ref); free(got);
 }
@@ -46,14 +47,18 @@ static void test_shapes(void)
         {1, 1, 3, 5, 7, 1},     {1, 9, 4, 4, 5, 2},    {7, 5, 17, 33, 3, 1},   {8, 8, 33, 7, 5, 1},
         {6, 13, 9, 1, 3, 2},    {5, 5, 5, 9, 1, 2},    {20, 3, 2, 17, 3, 1},   {3, 20, 24, 2, 7, 2},
         {12, 12, 8, 8, 1, 1},   {10, 31, 3, 16, 5, 1},  {7, 40, 16, 3, 5, 2},   {6, 23, 40, 3, 3, 1},
+        /* 16-lane specifics: a last cout block of 8, k * cin a multiple of 16 or of 8 only */
+        {11, 29, 16, 24, 3, 1}, {9, 14, 48, 3, 3, 2},  {7, 30, 8, 3, 3, 1},    {5, 19, 3, 40, 7, 2},
     };
-    int isas[] = {CT_ISA_GENERIC, CT_ISA_AVX2};
+    /* every table entry the CPU runs, the 16-lane generic-vector one (v16-avx2) included */
+    size_t nk;
+    const ct_cpu_kernels *ks = ct_cpu_kernels_list(&nk);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int e = 0; e < 4; e++)
-            for (int i = 0; i < 2; i++) {
-                if (isas[i] > ct_cpu_isa_native()) continue;
+            for (size_t i = 0; i < nk; i++) {
+                if (ks[i].isa > ct_cpu_isa_native()) continue;
                 const int *x = cases[c];
-                one(x[0], x[1], x[2], x[3], x[4], x[5], e, isas[i]);
+                one(x[0], x[1], x[2], x[3], x[4], x[5], e, &ks[i]);
             }
 }
 
@@ -72,12 +77,42 @@ static void test_bad_args(void)
     ct_direct_free(NULL);
 }
 
+/* On a CPU with AVX-512, the native 16-lane kernels and their generic-vector build do the
+ * same operations in the same order: bit-identical outputs on every path. */
+static void test_v16_matches_avx512(void)
+{
+    static const int cases[][6] = {{13, 31, 3, 32, 7, 1}, {17, 40, 32, 3, 7, 1}, {16, 24, 32, 64, 3, 2},
+                                   {9, 22, 40, 2, 3, 1}, {11, 29, 16, 24, 3, 1}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const int *x = cases[c];
+        ct_conv_shape s;
+        ct_conv_shape_init(&s, x[0], x[1], x[2], x[3], x[4], x[5]);
+        size_t no = (size_t)s.oh * s.ow * s.cout, ni = (size_t)s.h * s.w * s.cin, nw = (size_t)s.cout * s.k * s.k * s.cin;
+        float *in = malloc(ni * 4), *wt = malloc(nw * 4), *bias = malloc((size_t)s.cout * 4);
+        float *a = malloc(no * 4), *b = malloc(no * 4);
+        for (size_t i = 0; i < ni; i++) in[i] = rng_uniform(-1, 1);
+        for (size_t i = 0; i < nw; i++) wt[i] = rng_uniform(-0.3f, 0.3f);
+        for (int i = 0; i < s.cout; i++) bias[i] = rng_uniform(-0.5f, 0.5f);
+        ct_epilogue ep = {bias, ACT_LEAKY_RELU, 0.2f, NULL, ACT_NONE, 0};
+        ct_direct *d = NULL;
+        CHECK(ct_direct_create(wt, s.cin, s.cout, s.k, &d) == CARTOON_OK);
+        CHECK(ct_direct_conv(d, &s, in, &ep, a, pool, ct_direct_row_avx512) == CARTOON_OK);
+        CHECK(ct_direct_conv(d, &s, in, &ep, b, pool, ct_direct_row_v16_avx2) == CARTOON_OK);
+        CHECKF(!memcmp(a, b, no * 4), "case %zu: avx512 and v16-avx2 differ (max %g)", c, max_abs_diff(a, b, no));
+        ct_direct_free(d);
+        free(in); free(wt); free(bias); free(a); free(b);
+    }
+}
+
 int main(void)
 {
     rng_seed(11);
     ct_pool_create(3, &pool);
     run_case("direct_vs_naive_all_paths", test_shapes);
     run_case("direct_bad_args", test_bad_args);
+    if (ct_cpu_isa_native() >= CT_ISA_AVX512) run_case("direct_v16_matches_avx512", test_v16_matches_avx512);
+    else skip_case("direct_v16_matches_avx512", "no AVX-512 F/BW/VL/DQ+BF16 on this CPU: the 16-lane "
+                   "template ran as v16-avx2 (generic vectors) instead of natively");
     ct_pool_free(pool);
     return check_summary();
 }

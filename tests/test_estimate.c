@@ -203,13 +203,15 @@ typedef struct {
 static void observer_nop(void *user, const cartoon_layer_info *info) { (void)user; (void)info; }
 static void pool_nop(void *arg, int i, int tid) { (void)arg; (void)i; (void)tid; }
 
-static void check_memory_case(const mem_case *mc)
+/* tile > 0: tiled (tiling.c) */
+static void check_memory_case(const mem_case *mc, int tile)
 {
     cartoon_options o;
     cartoon_options_default(&o);
     o.resolution = mc->resolution;
     o.strength = mc->strength;
     o.keep_model_size = mc->keep_model_size;
+    o.tile = tile;
     int ow, oh;
     CHECK(cartoon_output_size(&o, mc->w, mc->h, &ow, &oh) == CARTOON_OK);
     size_t in_bytes = (size_t)mc->w * mc->h * 3, out_bytes = (size_t)ow * oh * 4;
@@ -234,7 +236,7 @@ static void check_memory_case(const mem_case *mc)
     cartoon_status st = unet_cartoonize(c, &in, &out, &o);
     CHECKF(st == CARTOON_OK, "%s: %s", mc->what, cartoon_context_last_error(c));
     size_t held = live_now() - live0, first_peak = peak_now() - live0;
-    uint64_t bufs = ((uint64_t)c->img_cap + c->stage_cap + c->obs_cap) * sizeof(float);
+    uint64_t bufs = ((uint64_t)c->img_cap + c->stage_cap + c->obs_cap + c->tile_cap) * sizeof(float);
     CHECKF(cartoon_context_arena_bytes(c) == e.arena_bytes, "%s: arena %llu, estimated %llu", mc->what,
            (unsigned long long)cartoon_context_arena_bytes(c), (unsigned long long)e.arena_bytes);
     CHECKF(bufs == e.buffer_bytes, "%s: buffers %llu, estimated %llu", mc->what, (unsigned long long)bufs,
@@ -275,7 +277,14 @@ static void test_memory_exact(void)
         {301, 7, 33, 1.f, 0, 0, "301x7 resolution 33"},
         {45, 45, 0, 1.f, 0, 1, "45x45 observer with data (no fusion, obs_buf)"},
     };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) check_memory_case(&cases[k]);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) check_memory_case(&cases[k], 0);
+    /* tiled: the tile's arena and buffer; at native size nothing of the image's size */
+    static const mem_case tiled[] = {
+        {203, 150, 0, 0.5f, 0, 0, "203x150 tile 32 (8-bit streaming)"},
+        {130, 67, 200, 1.f, 0, 0, "130x67 resolution 200 tile 24 (float images held)"},
+    };
+    check_memory_case(&tiled[0], 32);
+    check_memory_case(&tiled[1], 24);
 }
 
 /* ------------------------------------------------------------------ sizes */
@@ -331,7 +340,7 @@ static void test_bad_arguments(void)
     o.strength = 2.f;
     CHECK(cartoon_estimate_cost(c, 10, 10, &o, &e) == CARTOON_E_INVALID_ARGUMENT);
     cartoon_options_default(&o);
-    o.resolution = -1;
+    o.resolution = -2; /* -1 is CARTOON_RESOLUTION_AUTO */
     CHECK(cartoon_estimate_cost(c, 10, 10, &o, &e) == CARTOON_E_INVALID_ARGUMENT);
     cartoon_options_default(&o);
     o.quantize = (cartoon_quantize)7;

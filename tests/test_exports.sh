@@ -8,7 +8,7 @@
 #     `pkg-config --cflags --libs libcartoon libcartoon-io` (shared libraries, rpath to the
 #     prefix), calls every CARTOON_API function and passes
 #   - libcartoon.so exports exactly the functions declared CARTOON_API in cartoon.h, and
-#     libcartoon-io.so exactly those of cartoon_io.h; neither has undefined symbols
+#     libcartoon-io.so exactly those of cartoon_io.h and cartoon_batch.h; neither has undefined symbols
 #   - the static libraries define no global symbol outside cartoon_, unet_ and ct_
 # Environment: CARTOON_BUILD (build directory, default build), CUDA, CC, EXTRA_CFLAGS and
 # EXTRA_LDFLAGS (passed on as make and the C test programs get them).
@@ -73,7 +73,7 @@ again=$(grep -E '(^|[[:space:]])(-c|-shared|ar[[:space:]]+rcs|-o)[[:space:]]' "$
 if [ -z "$again" ]; then ok install_again_rebuilds_nothing
 else bad install_again_rebuilds_nothing "$again"; fi
 missing=""
-for f in include/cartoon.h include/cartoon_io.h lib/libcartoon.a lib/libcartoon-io.a \
+for f in include/cartoon.h include/cartoon_io.h include/cartoon_batch.h lib/libcartoon.a lib/libcartoon-io.a \
          lib/libcartoon.so lib/libcartoon.so.0 lib/libcartoon-io.so lib/libcartoon-io.so.0 \
          lib/pkgconfig/libcartoon.pc lib/pkgconfig/libcartoon-io.pc bin/cartoonize bin/cartoon-convert; do
     [ -e "$PREFIX/$f" ] || missing="$missing $f"
@@ -149,10 +149,12 @@ declared() {
 exported() {
     nm -D --defined-only "$1" | awk 'NF == 3 && $3 !~ /^__(odr_asan|asan|ubsan|tsan|lsan)/ { print $3 }' | sort -u
 }
-for pair in cartoon.h:libcartoon.so cartoon_io.h:libcartoon-io.so; do
+# (libcartoon-io exports the functions of two headers: the image files and the batch runner)
+for pair in cartoon.h:libcartoon.so cartoon_io.h+cartoon_batch.h:libcartoon-io.so; do
     h=${pair%%:*}; so=${pair#*:}
-    declared "$PREFIX/include/$h" >"$TMP/decl"
-    lines=$(grep -c '^CARTOON_API' "$PREFIX/include/$h")
+    hs=$(printf '%s' "$h" | tr '+' ' ')
+    for one in $hs; do declared "$PREFIX/include/$one"; done | sort -u >"$TMP/decl"
+    lines=$(for one in $hs; do grep '^CARTOON_API' "$PREFIX/include/$one"; done | wc -l)
     if [ "$lines" -ne "$(wc -l <"$TMP/decl")" ] || [ "$lines" -eq 0 ]; then
         bad "declared_$h" "$lines CARTOON_API lines but $(wc -l <"$TMP/decl") names parsed (one declaration per line, name before '(')"
     fi
@@ -184,6 +186,7 @@ offenders=$(for a in "$LIB/libcartoon.a" "$LIB/libcartoon-io.a" "$BUILD/libcarto
     nm -g --defined-only "$a" 2>/dev/null | awk -v lib="${a##*/}" 'NF == 3 {
         if ($2 ~ /^[WVu]$/ && $3 ~ /^_Z/) next
         if ($3 ~ /^_Z[0-9]+ct_/ || $3 ~ /_GLOBAL__N__[0-9a-f]+_/ || $3 == "DW.ref.__gxx_personality_v0") next
+        if ($3 ~ /^__odr_asan[._]/) next # AddressSanitizer instrumentation of our own globals
         if ($3 !~ /^(cartoon_|unet_|ct_)/) print lib ": " $3 " (" $2 ")" }'
 done | sort -u)
 if [ -z "$offenders" ]; then ok static_symbols_prefixed

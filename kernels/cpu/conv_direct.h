@@ -51,4 +51,7 @@ typedef struct {
 
 void ct_direct_row_generic(void *job, int oy, int tid);
 void ct_direct_row_avx2(void *job, int oy, int tid);
+void ct_direct_row_avx512(void *job, int oy, int tid);
+/* The AVX-512 algorithm (16 lanes) in generic vectors for AVX2: for the tests only. */
+void ct_direct_row_v16_avx2(void *job, int oy, int tid);
 #endif

@@ -1,9 +1,17 @@
 /* The direct-convolution row kernels, written once over a vector type: conv_direct.c
  * instantiates them with 8-float GCC vectors (portable), conv_direct_avx2.c with AVX2+FMA
  * intrinsics. The including file defines vf, VLOAD, VSTORE, VSET1, VFMA, VADD, VMUL, VMAX,
- * VZERO, VHSUM and NAME. */
+ * VZERO, VHSUM and NAME, and VL (8 when not defined, or 16: conv_direct_avx512.c and the
+ * 16-lane generic-vector build conv_direct_v16_avx2.c; then one vector holds the 16 output
+ * channels of a block, and the second accumulator of each pixel is unused). */
 #include <string.h>
 #include "conv_direct.h"
+#ifndef VL
+#define VL 8
+#endif
+#if VL != 8 && VL != 16
+#error "conv_direct_impl.h: VL must be 8 or 16"
+#endif
 
 /* One output value's epilogue, exactly as ct_epilogue defines it. */
 static inline float NAME(epi)(const ct_epilogue *ep, float v, int c, const float *res)
@@ -52,10 +60,10 @@ static void NAME(store)(const ct_direct *d, const ct_conv_shape *s, const ct_epi
 {
     size_t o = ((size_t)oy * s->ow + ox) * s->cout;
     const float *res = ep && ep->residual ? ep->residual + o : NULL;
-    if (n == 16 || n == 8) {
+    if (VL == 8 ? n == 16 || n == 8 : n == 16) { /* whole vectors (the 8-lane test kept as it was) */
         vf v[2] = {a0, a1};
-        for (int q = 0; q < n / 8; q++) {
-            int c = cb + 8 * q;
+        for (int q = 0; q < n / VL; q++) {
+            int c = cb + VL * q;
             vf x = v[q];
             if (ep) {
                 if (ep->bias) x = VADD(x, VLOAD(ep->bias + c));
@@ -66,9 +74,9 @@ static void NAME(store)(const ct_direct *d, const ct_conv_shape *s, const ct_epi
         }
         return;
     }
-    float tmp[16];
+    float tmp[2 * VL];
     VSTORE(tmp, a0);
-    VSTORE(tmp + 8, a1);
+    VSTORE(tmp + VL, a1);
     for (int j = 0; j < n; j++) out[o + cb + j] = NAME(epi)(ep, tmp[j], cb + j, res);
 }
 
@@ -79,7 +87,7 @@ static void NAME(row_cout)(const ct_direct_job *j, int oy)
     int k = d->k, cin = d->cin, C8 = d->cout8, st = s->stride;
     for (int cb = 0; cb < s->cout; cb += 16) {
         int n = s->cout - cb < 16 ? s->cout - cb : 16;
-        int two = n > 8;
+        int two = VL == 8 && n > 8; /* 16 lanes: one vector holds the block */
         int ox = 0;
         /* 6 pixels at once where their windows lie wholly inside the row: each weight
          * vector loaded feeds 6 FMAs, and the 12 accumulators (two vectors of channels)
@@ -148,7 +156,7 @@ static void NAME(pair4)(const ct_direct_job *j, int oy, int ox, int ix0)
 {
     const ct_direct *d = j->d;
     const ct_conv_shape *s = j->s;
-    int k = d->k, cin = d->cin, cv = cin / 8 * 8, st = s->stride;
+    int k = d->k, cin = d->cin, cv = cin / VL * VL, st = s->stride;
     size_t kkc = (size_t)k * k * cin;
     vf a0 = VZERO, a1 = VZERO, a2 = VZERO, a3 = VZERO, b0 = VZERO, b1 = VZERO, b2 = VZERO, b3 = VZERO;
     float ta[4] = {0}, tb[4] = {0};
@@ -158,7 +166,7 @@ static void NAME(pair4)(const ct_direct_job *j, int oy, int ox, int ix0)
         for (int kx = 0; kx < k; kx++) {
             const float *p0 = j->in + ((size_t)iy * s->w + ix0 + kx) * cin, *p1 = p0 + (size_t)st * cin;
             const float *w0 = d->w + ((size_t)ky * k + kx) * cin, *w1 = w0 + kkc, *w2 = w1 + kkc, *w3 = w2 + kkc;
-            for (int ci = 0; ci < cv; ci += 8) {
+            for (int ci = 0; ci < cv; ci += VL) {
                 vf x = VLOAD(p0 + ci), y = VLOAD(p1 + ci), w;
                 w = VLOAD(w0 + ci); a0 = VFMA(x, w, a0); b0 = VFMA(y, w, b0);
                 w = VLOAD(w1 + ci); a1 = VFMA(x, w, a1); b1 = VFMA(y, w, b1);
@@ -181,7 +189,8 @@ static void NAME(pair4)(const ct_direct_job *j, int oy, int ox, int ix0)
     }
 }
 
-/* The common RGB-output case (cout = 3, cin a multiple of 8): three neighbouring pixels by
+/* The common RGB-output case (cout = 3; cin a multiple of 8, or with 16 lanes k * cin a
+ * multiple of 16): three neighbouring pixels by
  * three filters, nine accumulators, every FMA useful. */
 static void NAME(trio3)(const ct_direct_job *j, int oy, int ox, int ix0)
 {
@@ -196,7 +205,7 @@ static void NAME(trio3)(const ct_direct_job *j, int oy, int ox, int ix0)
         /* the window rows are contiguous: (kx, ci) runs over k * cin consecutive floats */
         const float *p0 = j->in + ((size_t)iy * s->w + ix0) * cin, *p1 = p0 + sc, *p2 = p1 + sc;
         const float *w0 = d->w + (size_t)ky * k * cin, *w1 = w0 + kkc, *w2 = w1 + kkc;
-        for (int t = 0, n = k * cin; t < n; t += 8) {
+        for (int t = 0, n = k * cin; t < n; t += VL) {
             vf x = VLOAD(p0 + t), y = VLOAD(p1 + t), z = VLOAD(p2 + t), w;
             w = VLOAD(w0 + t); a0 = VFMA(x, w, a0); b0 = VFMA(y, w, b0); c0 = VFMA(z, w, c0);
             w = VLOAD(w1 + t); a1 = VFMA(x, w, a1); b1 = VFMA(y, w, b1); c1 = VFMA(z, w, c1);
@@ -214,10 +223,10 @@ static void NAME(row_cin)(const ct_direct_job *j, int oy)
 {
     const ct_direct *d = j->d;
     const ct_conv_shape *s = j->s;
-    int k = d->k, cin = d->cin, cv = cin / 8 * 8;
+    int k = d->k, cin = d->cin, cv = cin / VL * VL;
     for (int ox = 0; ox < s->ow; ox++) {
         int ix0 = ox * s->stride - s->pad_left;
-        if (d->cout == 3 && cin % 8 == 0 && ix0 >= 0 && ox + 2 < s->ow &&
+        if (d->cout == 3 && (VL == 8 ? cin % 8 == 0 : (k * cin) % VL == 0) && ix0 >= 0 && ox + 2 < s->ow &&
             (ox + 2) * s->stride - s->pad_left + k <= s->w) {
             NAME(trio3)(j, oy, ox, ix0);
             ox += 2;
@@ -240,7 +249,7 @@ static void NAME(row_cin)(const ct_direct_job *j, int oy)
                 for (int co = 0; co < s->cout; co++) {
                     const float *wp = d->w + (((size_t)co * k + ky) * k + kx) * cin;
                     vf a = acc[co];
-                    for (int ci = 0; ci < cv; ci += 8) a = VFMA(VLOAD(ip + ci), VLOAD(wp + ci), a);
+                    for (int ci = 0; ci < cv; ci += VL) a = VFMA(VLOAD(ip + ci), VLOAD(wp + ci), a);
                     acc[co] = a;
                     for (int ci = cv; ci < cin; ci++) tail[co] += ip[ci] * wp[ci];
                 }

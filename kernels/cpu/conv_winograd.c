@@ -53,7 +53,7 @@ cartoon_status ct_winograd_create_tile(const float *w, int cin, int cout, int m,
     wg->alpha = A;
     wg->cin = cin;
     wg->cout = cout;
-    wg->cin_pad = round_up(cin, 8);
+    wg->cin_pad = round_up(cin, 16); /* whole groups of the widest vector (AVX-512) */
     wg->nblk = (cout + WG_NR - 1) / WG_NR;
     int t = CT_WINOGRAD_V_BUDGET / (int)sizeof(float) / (AA * wg->cin_pad);
     t = t / WG_TMUL * WG_TMUL;
@@ -100,6 +100,7 @@ void ct_winograd_free(ct_winograd *wg)
 {
     if (!wg) return;
     free(wg->u);
+    free(wg->ub);
     free(wg);
 }
 

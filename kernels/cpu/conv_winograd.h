@@ -42,12 +42,28 @@ size_t ct_winograd_scratch_bytes(const ct_winograd *wg, int h, int w, int nthrea
 typedef void (*ct_winograd_task_fn)(void *job, int block, int tid);
 void ct_wg_task_generic(void *job, int block, int tid);
 void ct_wg_task_avx2(void *job, int block, int tid);
+void ct_wg_task_avx512(void *job, int block, int tid);
+/* The AVX-512 algorithm (16 lanes) in generic vectors for AVX2: for the tests only. */
+void ct_wg_task_v16_avx2(void *job, int block, int tid);
+/* bf16-operand block kernels, for weights from ct_winograd_create_bf16 only: VDPBF16PS
+ * (AVX512_BF16), and its bit-exact portable emulation (bf16_emul.h) for the tests. */
+void ct_wg_task_bf16_avx512(void *job, int block, int tid);
+void ct_wg_task_bf16_v16_avx2(void *job, int block, int tid);
+
+/* F(4x4,3x3) weights for the bf16 kernels: transformed in double as in
+ * ct_winograd_create_tile, then rounded to bf16 (nearest even) and packed in input-channel
+ * pairs. Precision (docs/precision-notes.md): bf16 operands with fp32 sums keep F(4x4) at
+ * about 53 dB end to end, where F(6x6) would fall to 48 dB. Same errors as
+ * ct_winograd_create. */
+cartoon_status ct_winograd_create_bf16(const float *w_ohwi, int cin, int cout, ct_winograd **out);
+/* 1 when wg holds bf16 weights (run it with a ct_wg_task_bf16_* kernel), else 0. */
+int ct_winograd_is_bf16(const ct_winograd *wg);
 
 /* out = epilogue(conv3x3(in)) for s with k = 3, stride = 1 (SAME: pad 1 on each side),
  * s->cin and s->cout equal to wg's; any h, w >= 1. scratch: at least
  * ct_winograd_scratch_bytes(wg, s->h, s->w, ct_pool_size(pool)) bytes aligned to
  * CT_WINOGRAD_SCRATCH_ALIGN. task: the block kernel of the instruction set to use
- * (a ct_wg_task_* the CPU runs).
+ * (a ct_wg_task_* the CPU runs; a ct_wg_task_bf16_* one exactly when wg is bf16).
  * out must not overlap in; ep->residual may be out itself (each value is read just before
  * the same element is written). Allocates nothing; threads over blocks of tiles with pool
  * (NULL: the calling thread only). Returns CARTOON_E_INVALID_ARGUMENT on a shape mismatch. */

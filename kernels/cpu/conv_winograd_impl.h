@@ -8,6 +8,7 @@
 #ifndef CARTOON_CONV_WINOGRAD_IMPL_H
 #define CARTOON_CONV_WINOGRAD_IMPL_H
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include "conv.h"
 #include "conv_winograd.h"
@@ -16,7 +17,10 @@
 
 struct ct_winograd {
     int m, alpha, cin, cout, cin_pad, nblk, tmax;
-    float *u;
+    float *u;     /* fp32 weights: [nblk][alpha^2][cin][16]; NULL in a bf16 one */
+    uint16_t *ub; /* bf16 weights (ct_winograd_create_bf16): [nblk][alpha^2][kp][16][2] with
+                   * kp = ceil(cin / 2) pairs of input channels, the pair of a lane adjacent as
+                   * VDPBF16PS reads it; NULL in an fp32 one */
 };
 
 typedef struct wg_job {
@@ -35,7 +39,7 @@ typedef struct wg_job {
 #endif
 
 /* ---- The kernel template: included by a .c file after defining
- *   WG_NAME(x)  a suffixed name;  vf, VL  the vector type and its float count (4 or 8);
+ *   WG_NAME(x)  a suffixed name;  vf, VL  the vector type and its float count (4, 8 or 16);
  *   VLOAD(p) VSTORE(p, v)  unaligned;  VSET1(x);  VFMA(a, b, c) = a*b + c;
  *   VMAX(a, b) = a > b ? a : b (ct_activate's exact choice);  MR  GEMM rows per micro-tile. */
 #ifdef WG_TEMPLATE
@@ -221,6 +225,13 @@ static void WG_NAME(gemm)(int rows, int K, const float *A, size_t lda, const flo
 {
     int r = 0;
     for (; r + MR <= rows; r += MR) WG_NAME(kern)(MR, K, A + r * lda, lda, B, C + r * WG_NR);
+#if MR > 6
+    /* block sizes are multiples of 6 (WG_TMUL): a 6-row step leaves tails of < 6 rows */
+    if (rows - r >= 6) { WG_NAME(kern)(6, K, A + r * lda, lda, B, C + r * WG_NR); r += 6; }
+#endif
+#if MR > 12
+#error "conv_winograd_impl.h: MR up to 12"
+#endif
     switch (rows - r) {
     case 0: break;
 #if MR > 5
@@ -314,6 +325,115 @@ void WG_NAME(ct_wg_task)(void *arg, int i, int tid)
     if (jb->wg->m == 4) WG_NAME(task_m)(jb, i, tid, 4);
     else WG_NAME(task_m)(jb, i, tid, 6);
 }
+
+#ifdef WG_BF16
+/* ---- bf16 operands (F(4x4,3x3) only: docs/precision-notes.md, F(6x6) in bf16 falls under
+ * 50 dB). The input transform runs in fp32 and its result is rounded to bf16 as it is
+ * stored; the products are summed in fp32 by VDPBF16PS, two input channels per step; the
+ * output transform and epilogue are the fp32 ones. VL is 16. Extra macros: vbh (16 x 32-bit
+ * lanes, each a pair of bf16), BH_LOAD(p) (32 bf16), BH_SET1(u32), VDPBF16(acc, a, b),
+ * BH_STORE_CVT(p, v) (16 floats rounded to bf16, stored). */
+#if VL != 16
+#error "the bf16 Winograd kernels are 16-lane"
+#endif
+
+WG_INLINE void WG_NAME(in_tile_bf16)(const wg_job *jb, int y0, int x0, uint16_t *V, size_t vps,
+                                     int next_tile)
+{
+    const int A = 6, cin = jb->wg->cin, h = jb->h, w = jb->w;
+    const int interior = y0 >= 0 && x0 >= 0 && y0 + A <= h && x0 + A <= w;
+    vf d[36];
+    WG_NAME(pf) pf;
+    WG_NAME(pf_init)(&pf, jb, 4, next_tile);
+    const int ngroups = (cin + VL - 1) / VL, pf_per_group = (pf.lines + ngroups - 1) / ngroups;
+    for (int c = 0; c < cin; c += VL) {
+        WG_NAME(pf_step)(&pf, pf_per_group);
+        const int nc = cin - c < VL ? cin - c : VL;
+        for (int i = 0; i < A; i++) {
+            const int y = y0 + i;
+            for (int j = 0; j < A; j++) {
+                const int x = x0 + j;
+                if (!interior && (y < 0 || y >= h || x < 0 || x >= w)) { d[i * A + j] = VSET1(0.f); continue; }
+                const float *p = jb->in + ((size_t)y * w + x) * cin + c;
+                d[i * A + j] = nc == VL ? VLOAD(p) : WG_NAME(load_part)(p, nc);
+            }
+        }
+        for (int j = 0; j < A; j++) WG_NAME(bt4)(d + j, A);
+        for (int i = 0; i < A; i++) WG_NAME(bt4)(d + i * A, 1);
+        /* cin_pad is a multiple of 16, so a partial group's zero lanes land in the padding:
+         * an odd cin's last pair reads a zero */
+        for (int p = 0; p < A * A; p++) BH_STORE_CVT(V + p * vps + c, d[p]);
+    }
+}
+
+/* C[r][0..16) = sum over pairs k2 of A[r*lda + 2k2 .. +2) . B[k2][0..16)[2], r < ROWS. */
+WG_INLINE void WG_NAME(kern_bf16)(const int ROWS, int K2, const uint16_t *A, size_t lda,
+                                  const uint16_t *B, float *C)
+{
+    vf acc[MR];
+#pragma GCC unroll 12
+    for (int r = 0; r < ROWS; r++) acc[r] = VSET1(0.f);
+    for (int k = 0; k < K2; k++) {
+        vbh b = BH_LOAD(B + (size_t)k * 2 * WG_NR);
+#pragma GCC unroll 12
+        for (int r = 0; r < ROWS; r++) {
+            uint32_t pair;
+            memcpy(&pair, A + (size_t)r * lda + 2 * k, sizeof pair);
+            acc[r] = VDPBF16(acc[r], BH_SET1(pair), b);
+        }
+    }
+#pragma GCC unroll 12
+    for (int r = 0; r < ROWS; r++) VSTORE(C + r * WG_NR, acc[r]);
+}
+
+static void WG_NAME(gemm_bf16)(int rows, int K2, const uint16_t *A, size_t lda, const uint16_t *B, float *C)
+{
+    int r = 0;
+    for (; r + MR <= rows; r += MR) WG_NAME(kern_bf16)(MR, K2, A + r * lda, lda, B, C + r * WG_NR);
+    if (rows - r >= 6) { WG_NAME(kern_bf16)(6, K2, A + r * lda, lda, B, C + r * WG_NR); r += 6; }
+    switch (rows - r) {
+    case 0: break;
+    case 5: WG_NAME(kern_bf16)(5, K2, A + r * lda, lda, B, C + r * WG_NR); break;
+    case 4: WG_NAME(kern_bf16)(4, K2, A + r * lda, lda, B, C + r * WG_NR); break;
+    case 3: WG_NAME(kern_bf16)(3, K2, A + r * lda, lda, B, C + r * WG_NR); break;
+    case 2: WG_NAME(kern_bf16)(2, K2, A + r * lda, lda, B, C + r * WG_NR); break;
+    default: WG_NAME(kern_bf16)(1, K2, A + r * lda, lda, B, C + r * WG_NR);
+    }
+}
+
+void WG_NAME(ct_wg_task_bf16)(void *arg, int i, int tid)
+{
+    const wg_job *jb = arg;
+    const ct_winograd *wg = jb->wg;
+    const int AA = 36, T = jb->T, cin_pad = wg->cin_pad, kp = (wg->cin + 1) / 2;
+    const int t0 = i * T, nt = jb->ntiles - t0 < T ? jb->ntiles - t0 : T;
+    /* V in bf16 takes the first half of the fp32 V region the scratch is sized for */
+    uint16_t *V = (uint16_t *)(void *)(jb->scratch + (size_t)tid * jb->per_thread);
+    float *M = (float *)(void *)(jb->scratch + (size_t)tid * jb->per_thread) + jb->v_floats;
+    const size_t vps = (size_t)T * cin_pad, mps = (size_t)T * WG_NR;
+
+    for (int t = 0; t < nt; t++) {
+        const int tile = t0 + t, ty = tile / jb->tiles_x, tx = tile % jb->tiles_x;
+        WG_NAME(in_tile_bf16)(jb, ty * 4 - 1, tx * 4 - 1, V + (size_t)t * cin_pad, vps, tile + 1);
+    }
+    for (int jblk = 0; jblk < wg->nblk; jblk++) {
+        const uint16_t *U = wg->ub + (size_t)jblk * AA * kp * 2 * WG_NR;
+        for (int p = 0; p < AA; p++)
+            WG_NAME(gemm_bf16)(nt, kp, V + p * vps, (size_t)cin_pad, U + (size_t)p * kp * 2 * WG_NR, M + p * mps);
+        const int co0 = jblk * WG_NR;
+        const int ncv = wg->cout - co0 < WG_NR ? wg->cout - co0 : WG_NR;
+        vf bias[1];
+        float tb[VL] = {0};
+        for (int l = 0; l < ncv; l++)
+            if (jb->bias) tb[l] = jb->bias[co0 + l];
+        bias[0] = VLOAD(tb);
+        for (int t = 0; t < nt; t++) {
+            const int tile = t0 + t, ty = tile / jb->tiles_x, tx = tile % jb->tiles_x;
+            WG_NAME(out_tile)(jb, 4, ty, tx, M + (size_t)t * WG_NR, mps, co0, ncv, bias);
+        }
+    }
+}
+#endif
 #undef NV
 #undef WG_INLINE
 #endif

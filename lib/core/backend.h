@@ -64,6 +64,11 @@ typedef struct ct_backend_desc {
      * OUT_OF_MEMORY, and what preparing the model's weights for this backend can fail with. */
     cartoon_status (*create)(const cartoon_model *m, const ct_backend_config *cfg,
                              ct_backend **out, ct_err *e);
+    /* Optional (NULL: every precision in `precisions` runs wherever the backend is
+     * available): 1 when precision p, one of `precisions`, runs on this machine now (the CPU
+     * needs AVX512_BF16 for bf16); otherwise 0 and why. Last, so descriptors initialised by
+     * position (backend_cuda.cu) leave it NULL. */
+    int (*precision_usable)(cartoon_precision p, char *why, size_t why_size);
 } ct_backend_desc;
 
 /* Every backend of this build in the order CARTOON_DEVICE_AUTO prefers them (backends.c). */

@@ -3,10 +3,12 @@
  * result back to the output size, blends it with the original by `strength` and turns that
  * float into 8 bits once, at the end (truncated like the original program, or rounded). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "context.h"
 #include "resample.h"
+#include "tiling.h"
 
 #define CT_MAX_RESOLUTION 65536
 
@@ -17,6 +19,9 @@ void cartoon_options_default(cartoon_options *o)
     o->strength = 1.0f;
     o->keep_model_size = 0;
     o->quantize = CARTOON_QUANTIZE_TRUNCATE;
+    o->memory_budget = 0;
+    o->tile = 0;
+    o->time_budget = 0;
 }
 
 int cartoon_pixel_size(cartoon_pixel_format f)
@@ -45,8 +50,10 @@ static void model_size(const cartoon_options *o, int w, int h, int *mw, int *mh)
 
 static cartoon_status check_options(const cartoon_options *o)
 {
-    if (o->resolution < 0 || o->resolution > CT_MAX_RESOLUTION || !(o->strength >= 0.f && o->strength <= 1.f) ||
-        (o->quantize != CARTOON_QUANTIZE_TRUNCATE && o->quantize != CARTOON_QUANTIZE_ROUND))
+    if ((o->resolution < 0 && o->resolution != CARTOON_RESOLUTION_AUTO) || o->resolution > CT_MAX_RESOLUTION ||
+        !(o->strength >= 0.f && o->strength <= 1.f) ||
+        (o->quantize != CARTOON_QUANTIZE_TRUNCATE && o->quantize != CARTOON_QUANTIZE_ROUND) || o->tile < 0 ||
+        o->tile > CT_MAX_RESOLUTION || !(o->time_budget >= 0 && o->time_budget <= 1e9))
         return CARTOON_E_INVALID_ARGUMENT;
     return CARTOON_OK;
 }
@@ -57,6 +64,8 @@ cartoon_status cartoon_output_size(const cartoon_options *opt, int in_w, int in_
     cartoon_options_default(&o);
     if (opt) o = *opt;
     if (!out_w || !out_h || in_w < 1 || in_h < 1 || check_options(&o)) return CARTOON_E_INVALID_ARGUMENT;
+    /* the model size of AUTO depends on the context: cartoon_resolve_options() first */
+    if (o.keep_model_size && o.resolution == CARTOON_RESOLUTION_AUTO) return CARTOON_E_INVALID_ARGUMENT;
     if (o.keep_model_size) model_size(&o, in_w, in_h, out_w, out_h);
     else { *out_w = in_w; *out_h = in_h; }
     return CARTOON_OK;
@@ -103,6 +112,85 @@ static uint8_t to_u8(float v, int round_nearest)
     return (uint8_t)(round_nearest ? v + 0.5f : v);
 }
 
+/* Tiled runs (tiling.c). At native size the tiles read the 8-bit input and write the 8-bit
+ * output directly, with the same float operations as the whole-image path below, so nothing
+ * of the image's size is held; with resampling they read and write float images. */
+typedef struct tile_io {
+    const cartoon_image *in;
+    cartoon_image *out;
+    const cartoon_model *m;
+    float strength;
+    int rnd;
+    const float *src; /* float fetch: the model-space working image, w x h */
+    float *dst;       /* float store: the network output */
+    int w, h;
+} tile_io;
+
+static void fetch_u8(void *user, int y0, int x0, int th, int tw, float *d)
+{
+    const tile_io *io = user;
+    const cartoon_image *im = io->in;
+    int bpp = cartoon_pixel_size(im->format), swap = is_bgr(im->format) != io->m->bgr;
+    float inv = io->m->inv_scale, off = io->m->offset;
+    for (int y = 0; y < th; y++) {
+        int sy = y0 + y < im->height ? y0 + y : im->height - 1; /* edge padding, as ct_pad_edge */
+        const uint8_t *row = im->data + (size_t)sy * im->stride;
+        for (int x = 0; x < tw; x++, d += 3) {
+            int sx = x0 + x < im->width ? x0 + x : im->width - 1;
+            const uint8_t *q = row + (size_t)sx * bpp;
+            float v[3] = {q[swap ? 2 : 0], q[1], q[swap ? 0 : 2]};
+            for (int k = 0; k < 3; k++) d[k] = v[k] / inv + off;
+        }
+    }
+}
+
+static void store_u8(void *user, int y0, int x0, int kh, int kw, const float *src, int src_w)
+{
+    const tile_io *io = user;
+    const cartoon_model *m = io->m;
+    int obpp = cartoon_pixel_size(io->out->format), ibpp = cartoon_pixel_size(io->in->format);
+    int swap = is_bgr(io->out->format) != m->bgr, in_swap = is_bgr(io->in->format) != m->bgr;
+    int alpha_from_in = obpp == 4 && ibpp == 4;
+    float s = io->strength, inv = m->inv_scale;
+    for (int y = 0; y < kh; y++) {
+        const float *c = src + (size_t)y * src_w * 3;
+        const uint8_t *q = io->in->data + (size_t)(y0 + y) * io->in->stride + (size_t)x0 * ibpp;
+        uint8_t *d = io->out->data + (size_t)(y0 + y) * io->out->stride + (size_t)x0 * obpp;
+        for (int x = 0; x < kw; x++, c += 3, q += ibpp, d += obpp) {
+            float v[3];
+            for (int k = 0; k < 3; k++) v[k] = (c[k] - m->offset) * inv; /* pixel values */
+            if (s < 1.f) {
+                float g[3] = {q[in_swap ? 2 : 0], q[1], q[in_swap ? 0 : 2]};
+                for (int k = 0; k < 3; k++) v[k] = s * v[k] + (1.f - s) * g[k];
+            }
+            d[0] = to_u8(v[swap ? 2 : 0], io->rnd);
+            d[1] = to_u8(v[1], io->rnd);
+            d[2] = to_u8(v[swap ? 0 : 2], io->rnd);
+            if (obpp == 4) d[3] = alpha_from_in ? q[3] : 255;
+        }
+    }
+}
+
+static void fetch_f32(void *user, int y0, int x0, int th, int tw, float *d)
+{
+    const tile_io *io = user;
+    for (int y = 0; y < th; y++) {
+        int sy = y0 + y < io->h ? y0 + y : io->h - 1;
+        const float *row = io->src + (size_t)sy * io->w * 3;
+        for (int x = 0; x < tw; x++, d += 3) {
+            const float *q = row + (size_t)(x0 + x < io->w ? x0 + x : io->w - 1) * 3;
+            d[0] = q[0]; d[1] = q[1]; d[2] = q[2];
+        }
+    }
+}
+
+static void store_f32(void *user, int y0, int x0, int kh, int kw, const float *src, int src_w)
+{
+    const tile_io *io = user;
+    for (int y = 0; y < kh; y++)
+        memcpy(io->dst + ((size_t)(y0 + y) * io->w + x0) * 3, src + (size_t)y * src_w * 3, (size_t)kw * 3 * sizeof *src);
+}
+
 cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, cartoon_image *out,
                                const cartoon_options *opt)
 {
@@ -114,10 +202,18 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
     if (opt) o = *opt;
     if (check_options(&o))
         return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT,
-                           "options: resolution %d (0..%d), strength %g (0..1) or quantize %d (0..1) out of range",
-                           o.resolution, CT_MAX_RESOLUTION, (double)o.strength, (int)o.quantize);
+                           "options: resolution %d (AUTO or 0..%d), strength %g (0..1), quantize %d (0..1), "
+                           "tile %d (0..%d) or time budget %g (0..1e9 s) out of range",
+                           o.resolution, CT_MAX_RESOLUTION, (double)o.strength, (int)o.quantize, o.tile,
+                           CT_MAX_RESOLUTION, o.time_budget);
     cartoon_status st;
-    if ((st = check_image(ctx, in, "input")) || (st = check_image(ctx, out, "output"))) return st;
+    if ((st = check_image(ctx, in, "input"))) return st;
+    if (o.resolution == CARTOON_RESOLUTION_AUTO) {
+        char why[512];
+        if ((st = cartoon_resolve_options(ctx, in->width, in->height, &o, &o, why, sizeof why))) return st;
+        if (ctx->opt.verbose) fprintf(stderr, "libcartoon: %s\n", why);
+    }
+    if ((st = check_image(ctx, out, "output"))) return st;
     int mw, mh, ow, oh;
     model_size(&o, in->width, in->height, &mw, &mh);
     cartoon_output_size(&o, in->width, in->height, &ow, &oh);
@@ -131,6 +227,33 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
     if (ib < oe && ob < ie) return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "input and output overlap");
 
     const cartoon_model *m = ctx->model;
+    /* tiling: decided by the cost model (estimate.c) from the same options, so the memory the
+     * call holds is the one cartoon_estimate_cost() reports */
+    ct_tiling tl = {0};
+    tile_io tio = {in, out, m, o.strength, o.quantize == CARTOON_QUANTIZE_ROUND, NULL, NULL, mw, mh};
+    if (o.tile > 0 || o.memory_budget || (!ctx->be->ops->host && ctx->opt.device_memory_budget)) {
+        const cartoon_options *k = &ctx->tiling_opt;
+        if (ctx->tiling_valid && ctx->tiling_w == in->width && ctx->tiling_h == in->height &&
+            ctx->tiling_obs == ctx->observer_data && k->resolution == o.resolution && k->strength == o.strength &&
+            k->keep_model_size == o.keep_model_size && k->memory_budget == o.memory_budget && k->tile == o.tile) {
+            tl = ctx->tiling;
+        } else {
+            cartoon_estimate est;
+            ctx->tiling_valid = 0;
+            if ((st = ct_estimate(ctx, in->width, in->height, &o, &est, &tl, 0))) return st;
+            if (tl.tiled && ctx->opt.verbose)
+                fprintf(stderr, "libcartoon: tiling %dx%d: %d x %d tiles of %dx%d (halo %d), %.1f MB planned\n", mw,
+                        mh, tl.nx, tl.ny, tl.tw, tl.th, tl.halo, est.host_bytes / 1048576.0);
+            ctx->tiling = tl;
+            ctx->tiling_opt = o;
+            ctx->tiling_w = in->width;
+            ctx->tiling_h = in->height;
+            ctx->tiling_obs = ctx->observer_data;
+            ctx->tiling_valid = 1;
+        }
+        if (tl.tiled && mw == in->width && mh == in->height && ow == mw && oh == mh)
+            return ct_tiles_run(ctx, &tl, mh, mw, fetch_u8, store_u8, &tio);
+    }
     size_t in_px = (size_t)in->width * in->height, m_px = (size_t)mw * mh, o_px = (size_t)ow * oh;
     float s = o.strength;
     int resample_in = mw != in->width || mh != in->height;
@@ -142,7 +265,7 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
     size_t need, in_need = 0, keep_need = 0;
     if (!ct_mul_size(m_px, 3, &need) || (resample_in && !ct_mul_size(in_px, 3, &in_need)) ||
         (keep_orig && !ct_mul_size(m_px, 3, &keep_need)) || !ct_add_size(need, in_need, &need) ||
-        !ct_add_size(need, keep_need, &need))
+        !ct_add_size(need, keep_need, &need) || (tl.tiled && !ct_add_size(need, 3 * m_px, &need)))
         return ct_ctx_fail(ctx, CARTOON_E_LIMIT, "working buffers for %dx%d overflow", in->width, in->height);
     if ((st = ct_ctx_grow(ctx, &ctx->img, &ctx->img_cap, need))) return st;
     float *x = ctx->img, *full = x + 3 * m_px, *orig = full + in_need;
@@ -159,7 +282,14 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
     float inv = m->inv_scale;
     for (size_t k = 0; k < 3 * m_px; k++) x[k] = x[k] / inv + m->offset;
 
-    if ((st = cartoon_forward(ctx, x, mh, mw, x))) return st;
+    if (tl.tiled) { /* into a separate result: later tiles read the input around their centres */
+        tio.src = x;
+        tio.dst = orig + keep_need;
+        if ((st = ct_tiles_run(ctx, &tl, mh, mw, fetch_f32, store_f32, &tio))) return st;
+        x = tio.dst;
+    } else if ((st = cartoon_forward(ctx, x, mh, mw, x))) {
+        return st;
+    }
 
     for (size_t k = 0; k < 3 * m_px; k++) x[k] = (x[k] - m->offset) * inv; /* pixel values */
     float *cart = x, *tmp = NULL;

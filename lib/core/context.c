@@ -88,6 +88,11 @@ static cartoon_status pick_backend(cartoon_context *ctx, const ct_backend_config
                                prec, d->label, runs[0] ? runs : "no backend of this build");
             continue;
         }
+        if (d->precision_usable && !d->precision_usable(o->precision, why, sizeof why)) {
+            if (!any) return ct_fail(e, CARTOON_E_UNSUPPORTED, "%s precision on the %s backend: %s", prec, d->label, why);
+            if (o->verbose) fprintf(stderr, "libcartoon: device auto: not %s (%s)\n", d->label, why);
+            continue;
+        }
         if (!ct_backend_runs_model(d, ctx->model, why, sizeof why)) {
             if (!any) return ct_fail(e, CARTOON_E_UNSUPPORTED, "%s", why);
             if (o->verbose) fprintf(stderr, "libcartoon: device auto: not %s (%s)\n", d->label, why);
@@ -151,6 +156,7 @@ void cartoon_context_free(cartoon_context *ctx)
     free(ctx->plan.t);
     free(ctx->stage);
     free(ctx->img);
+    free(ctx->tile_buf);
     free(ctx->obs_buf);
     ct_calibration_free(ctx->calib);
     free(ctx);

@@ -6,6 +6,15 @@
 #include "plan.h"
 #include "threadpool.h"
 
+/* The layout of exact tiles over a ph x pw padded working image (tiling.c). */
+typedef struct ct_tiling {
+    int tiled;     /* 0: one run over the whole image (the fields below then describe it) */
+    int halo;      /* working pixels kept around a tile's centre; multiple of pad_multiple */
+    int th, tw;    /* the size every tile runs at (multiples of pad_multiple, <= ph, pw) */
+    int ny, nx;    /* tiles down and across */
+    int ph, pw;    /* the padded working image */
+} ct_tiling;
+
 struct cartoon_context {
     const cartoon_model *model;
     cartoon_context_options opt;
@@ -21,6 +30,13 @@ struct cartoon_context {
     size_t stage_cap;           /* floats */
     float *img;                 /* unet_cartoonize's model-space image and result */
     size_t img_cap;             /* floats */
+    float *tile_buf;            /* tiling.c: one tile's model-space input and output */
+    size_t tile_cap;            /* floats */
+    /* unet_cartoonize's last tiling decision and what it was made for, so that a repeated
+     * call plans nothing (and allocates nothing) again */
+    ct_tiling tiling;
+    cartoon_options tiling_opt;
+    int tiling_w, tiling_h, tiling_obs, tiling_valid;
 
     cartoon_observer observer;
     void *observer_user;

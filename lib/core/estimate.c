@@ -15,6 +15,7 @@
 #include "calibrate.h"
 #include "context.h"
 #include "plan.h"
+#include "tiling.h"
 
 /* Uncalibrated guesses: effective FLOP rates (Winograd counted as direct convolution). */
 #define GUESS_CPU_FLOPS_PER_THREAD 25e9
@@ -75,12 +76,14 @@ static cartoon_status plan_for(cartoon_context *ctx, int ph, int pw, ct_plan *p)
     return st;
 }
 
-/* Predicted milliseconds from a calibration (see calibrate.c for the fit). */
-static double predict_ms(const ct_calibration *c, const ct_plan *p, double units, double resample_work)
+/* Predicted milliseconds from a calibration (see calibrate.c for the fit); the nodes run once
+ * per tile (runs = 1 untiled). */
+static double predict_ms(const ct_calibration *c, const ct_plan *p, int runs, double units, double resample_work)
 {
     double ms = 0;
     for (int i = 0; i < c->n && i < p->n; i++)
         ms += c->node_a[i] * ((double)p->t[i].h * p->t[i].w) + c->node_b[i];
+    ms *= runs;
     ms += c->over_a * units + c->over_b;
     ms += c->resample_a * resample_work;
     return ms;
@@ -89,6 +92,16 @@ static double predict_ms(const ct_calibration *c, const ct_plan *p, double units
 cartoon_status cartoon_estimate_cost(cartoon_context *ctx, int in_w, int in_h, const cartoon_options *opt,
                                      cartoon_estimate *out)
 {
+    ct_tiling t;
+    return ct_estimate(ctx, in_w, in_h, opt, out, &t, 1);
+}
+
+/* The estimate, and the tiling unet_cartoonize() uses with these options (tiled = 0: none).
+ * Without want_time the time is left at 0 and no calibration is looked for. */
+cartoon_status ct_estimate(cartoon_context *ctx, int in_w, int in_h, const cartoon_options *opt,
+                           cartoon_estimate *out, ct_tiling *tiling, int want_time)
+{
+    memset(tiling, 0, sizeof *tiling);
     if (!ctx) return CARTOON_E_INVALID_ARGUMENT;
     ctx->err[0] = 0;
     if (!out) return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "out is NULL");
@@ -98,6 +111,10 @@ cartoon_status cartoon_estimate_cost(cartoon_context *ctx, int in_w, int in_h, c
     cartoon_options o;
     cartoon_options_default(&o);
     if (opt) o = *opt;
+    if (o.resolution == CARTOON_RESOLUTION_AUTO) {
+        cartoon_status rs = cartoon_resolve_options(ctx, in_w, in_h, &o, &o, NULL, 0);
+        if (rs) return rs;
+    }
     /* the working size is the output size with keep_model_size set: the same rule
      * (cartoonize.c's model_size), the same option checks */
     cartoon_options om = o;
@@ -168,6 +185,53 @@ cartoon_status cartoon_estimate_cost(cartoon_context *ctx, int in_w, int in_h, c
         free(p.t);
         return ct_ctx_fail(ctx, CARTOON_E_LIMIT, "buffers for a %dx%d input overflow", in_w, in_h);
     }
+    tiling->th = ph; tiling->tw = pw; tiling->ph = ph; tiling->pw = pw; tiling->ny = tiling->nx = 1;
+    int runs = 1;
+    uint64_t dev_budget = host_arena ? 0 : ctx->opt.device_memory_budget;
+    uint64_t untiled_dev = 0; /* as ct_tile_cost counts it */
+    if (!host_arena) {
+        const ct_tensor_plan *to = &p.t[m->output];
+        untiled_dev = out->arena_bytes + 6 * m->parameters + 2 * (uint64_t)to->h * to->w * to->c * f;
+    }
+    if (o.tile > 0 || (o.memory_budget && out->host_bytes > o.memory_budget) ||
+        (dev_budget && untiled_dev > dev_budget)) {
+        /* Tiled: at native size the 8-bit pixels stream tile by tile (nothing held but the
+         * tile); with resampling the working image and a separate result stay whole. */
+        int stream = !resample_in && !resample_out;
+        uint64_t fixed = 0;
+        if (!stream) ok = add64(img, m_px * 3 * f, &fixed) && add64(fixed, out->transient_bytes, &fixed);
+        if (!ok) { free(p.t); return ct_ctx_fail(ctx, CARTOON_E_LIMIT, "buffers for a %dx%d input overflow", in_w, in_h); }
+        st = ct_tiling_plan(ctx, mh, mw, o.tile, fixed, o.memory_budget, dev_budget, tiling);
+        if (!st && tiling->tiled) {
+            free(p.t);
+            st = plan_for(ctx, tiling->th, tiling->tw, &p);
+        }
+        if (st) { free(p.t); return st; }
+    }
+    if (tiling->tiled) { /* the same figures for the tile's plan */
+        int stream = !resample_in && !resample_out;
+        uint64_t tpx = (uint64_t)tiling->th * tiling->tw;
+        runs = tiling->ny * tiling->nx;
+        stage = host_arena ? 0 : tpx * c * f;
+        obs = 0;
+        if (ctx->observer_data)
+            for (int i = 0; i < p.n; i++) {
+                uint64_t n = (uint64_t)p.t[i].h * p.t[i].w * p.t[i].c * f;
+                if (n > obs) obs = n;
+            }
+        if (!host_arena) {
+            const ct_tensor_plan *to = &p.t[m->output];
+            uint64_t a = tpx * c * f, b = (uint64_t)to->h * to->w * to->c * f;
+            pinned = a > b ? a : b;
+        }
+        img = stream ? 0 : img + m_px * 3 * f; /* the result beside the working image */
+        if (stream) out->transient_bytes = 0;
+        out->arena_bytes = p.arena_bytes;
+        out->buffer_bytes = img + tpx * 3 * f + stage + obs;
+        out->host_bytes = out->buffer_bytes + out->transient_bytes + pinned + (host_arena ? out->arena_bytes : 0);
+        out->device_bytes = host_arena ? 0 : out->arena_bytes;
+    }
+    if (!want_time) { free(p.t); return CARTOON_OK; }
 
     /* ---- time */
     if (!ctx->calib && !ctx->calib_looked) ct_calibration_load(ctx);
@@ -178,11 +242,17 @@ cartoon_status cartoon_estimate_cost(cartoon_context *ctx, int in_w, int in_h, c
      * (blend, quantise); calibrated at native size, where the three counts are equal */
     double units = ((double)in_px + 4.0 * ph * pw + (double)o_px) / 6.0;
     if (ctx->calib) {
-        out->seconds = predict_ms(ctx->calib, &p, units, rs) / 1e3;
+        out->seconds = predict_ms(ctx->calib, &p, runs, units, rs) / 1e3;
         out->calibrated = ctx->calib->source;
     } else {
         double rate = host_arena ? GUESS_CPU_FLOPS_PER_THREAD * ct_pool_size(ctx->pool) : GUESS_GPU_FLOPS;
-        out->seconds = out->flops / rate + (units * 20 + rs * 2) * 1e-9;
+        double flops = out->flops;
+        if (runs > 1) { /* the tiles' FLOPs, overlap included */
+            flops = 0;
+            for (int i = 0; i < m->n_nodes; i++) flops += ct_node_flops(m, i, tiling->th, tiling->tw);
+            flops *= runs;
+        }
+        out->seconds = flops / rate + (units * 20 + rs * 2) * 1e-9;
         out->calibrated = CARTOON_CALIBRATION_NONE;
     }
     if (!(out->seconds > 0)) out->seconds = 1e-9;

@@ -16,7 +16,7 @@
 #define CT_MAX_CHANNELS 4096
 
 /* Slots of per-model backend data. */
-enum { CT_SLOT_CPU = 0, CT_SLOT_CUDA = 1, CT_BACKEND_SLOTS = 4 };
+enum { CT_SLOT_CPU = 0, CT_SLOT_CUDA = 1, CT_SLOT_CPU_BF16 = 2, CT_BACKEND_SLOTS = 4 };
 
 typedef enum {
     OP_INPUT = 0,

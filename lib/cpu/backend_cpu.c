@@ -3,9 +3,11 @@
  * fast path Winograd for 3x3 stride-1 convolutions and direct kernels for the other
  * non-pointwise ones (weights prepared once per model, cpu_weights.c; instruction set from
  * the table in cpu_kernels.c), im2col + OpenBLAS for the rest and for the exact path. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
+#include "backend_cpu.h"
 #include "cpu_kernels.h"
 #include "cpu_weights.h"
 #include "ops.h"
@@ -110,7 +112,10 @@ static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_p
         const ct_cpu_node_weights *f = fast(b, i);
         cartoon_status st = CARTOON_OK;
         if (n->op == OP_DEPTHWISE_CONV2D) ct_depthwise_conv2d(&s, a, n->weight, &ep, out, pool);
-        else if (f->winograd) st = ct_winograd_conv(f->winograd, &s, a, &ep, out, scratch, pool, b->kernels->winograd_task);
+        else if (f->winograd)
+            st = ct_winograd_conv(f->winograd, &s, a, &ep, out, scratch, pool,
+                                  ct_winograd_is_bf16(f->winograd) ? b->kernels->winograd_task_bf16
+                                                                   : b->kernels->winograd_task);
         else if (f->direct) st = ct_direct_conv(f->direct, &s, a, &ep, out, pool, b->kernels->direct_row);
         else ct_conv2d_im2col(&s, a, n->weight, &ep, out, scratch, IM2COL_TILE_BYTES, pool);
         return st ? ct_fail(e, st, "node '%s': kernel refused its shape", n->name) : CARTOON_OK;
@@ -126,7 +131,8 @@ static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_p
         return CARTOON_OK;
     }
     case OP_UPSAMPLE:
-        ct_upsample2x(a, ta->h, ta->w, ta->c, n->upmode == UP_BILINEAR_TF1, residual, out, pool);
+        ct_upsample2x_rows(a, ta->h, ta->w, ta->c, n->upmode == UP_BILINEAR_TF1, residual, out, pool,
+                           b->kernels->upsample_row);
         return CARTOON_OK;
     case OP_GUIDED_FILTER:
         ct_guided_filter(a, tensor(b, p, n->in[1]), o->h, o->w, o->c, n->radius, n->eps, out, scratch, pool);
@@ -163,23 +169,34 @@ static const ct_backend_ops cpu_ops = {
     .destroy = cpu_destroy,
 };
 
-static cartoon_status cpu_create(const cartoon_model *m, const ct_backend_config *cfg, ct_backend **out,
-                                 ct_err *e)
+cartoon_status ct_cpu_backend_create_with(const cartoon_model *m, const ct_backend_config *cfg,
+                                          const ct_cpu_kernels *kernels, ct_backend **out, ct_err *e)
 {
     *out = NULL;
     const ct_cpu_weights *w = NULL;
+    const int bf16 = cfg->precision == CARTOON_PRECISION_BF16;
+    if (bf16 && !kernels->winograd_task_bf16) /* cpu_precision_usable refuses it first */
+        return ct_fail(e, CARTOON_E_UNSUPPORTED, "bf16 needs AVX512_BF16 kernels (%s chosen)", kernels->name);
+    if (bf16 && cfg->conv == CARTOON_CONV_IM2COL)
+        return ct_fail(e, CARTOON_E_UNSUPPORTED, "bf16 runs the Winograd and direct kernels; the im2col path is fp32 only");
     if (cfg->conv != CARTOON_CONV_IM2COL) {
-        cartoon_status st = ct_cpu_weights_get(m, &w, e);
+        cartoon_status st = bf16 ? ct_cpu_weights_get_bf16(m, &w, e) : ct_cpu_weights_get(m, &w, e);
         if (st) return st;
     }
     cpu_backend *b = calloc(1, sizeof *b);
     if (!b) return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory for the CPU backend");
     b->base.ops = &cpu_ops;
     b->cfg = *cfg;
-    b->kernels = ct_cpu_kernels_for(ct_cpu_isa());
+    b->kernels = kernels;
     b->weights = w;
     *out = &b->base;
     return CARTOON_OK;
+}
+
+static cartoon_status cpu_create(const cartoon_model *m, const ct_backend_config *cfg, ct_backend **out,
+                                 ct_err *e)
+{
+    return ct_cpu_backend_create_with(m, cfg, ct_cpu_kernels_for(ct_cpu_isa()), out, e);
 }
 
 static int cpu_supports(const ct_node *n)
@@ -192,11 +209,24 @@ static int cpu_available(char *why, size_t why_size)
     return 1;
 }
 
+/* bf16 runs where the chosen kernels have a bf16 Winograd kernel: AVX512_BF16 (so
+ * CARTOON_ISA=avx2 turns it off too). */
+static int cpu_precision_usable(cartoon_precision p, char *why, size_t why_size)
+{
+    if (p != CARTOON_PRECISION_BF16) return 1;
+    const ct_cpu_kernels *k = ct_cpu_kernels_for(ct_cpu_isa());
+    if (k->winograd_task_bf16) return 1;
+    snprintf(why, why_size, "bf16 needs AVX-512 with AVX512_BF16; this CPU runs the %s kernels%s", k->name,
+             ct_cpu_isa() < ct_cpu_isa_native() ? " (lowered by CARTOON_ISA)" : "");
+    return 0;
+}
+
 const ct_backend_desc ct_backend_cpu = {
     .name = "cpu",
     .label = "CPU",
     .device = CARTOON_DEVICE_CPU,
-    .precisions = CT_PRECISION_BIT(CARTOON_PRECISION_FP32),
+    .precisions = CT_PRECISION_BIT(CARTOON_PRECISION_FP32) | CT_PRECISION_BIT(CARTOON_PRECISION_BF16),
+    .precision_usable = cpu_precision_usable,
     .supports = cpu_supports,
     .available = cpu_available,
     .create = cpu_create,

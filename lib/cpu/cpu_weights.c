@@ -15,7 +15,7 @@ static void weights_free(void *data)
     free(w);
 }
 
-static cartoon_status weights_build(const cartoon_model *m, void **data, ct_err *e)
+static cartoon_status weights_build_as(const cartoon_model *m, int bf16, void **data, ct_err *e)
 {
     ct_cpu_weights *w = calloc(1, sizeof *w);
     if (w) w->node = calloc((size_t)m->n_nodes, sizeof *w->node);
@@ -29,7 +29,8 @@ static cartoon_status weights_build(const cartoon_model *m, void **data, ct_err 
         if (n->op != OP_CONV2D || (n->kernel == 1 && n->stride == 1)) continue;
         cartoon_status st;
         if (n->kernel == 3 && n->stride == 1) {
-            st = ct_winograd_create(n->weight, n->cin, n->channels, &w->node[i].winograd);
+            st = bf16 ? ct_winograd_create_bf16(n->weight, n->cin, n->channels, &w->node[i].winograd)
+                      : ct_winograd_create(n->weight, n->cin, n->channels, &w->node[i].winograd);
             if (st) st = ct_fail(e, st, "node '%s': cannot prepare Winograd weights", n->name);
         } else {
             st = ct_direct_create(n->weight, n->cin, n->channels, n->kernel, &w->node[i].direct);
@@ -42,6 +43,24 @@ static cartoon_status weights_build(const cartoon_model *m, void **data, ct_err 
     }
     *data = w;
     return CARTOON_OK;
+}
+
+static cartoon_status weights_build(const cartoon_model *m, void **data, ct_err *e)
+{
+    return weights_build_as(m, 0, data, e);
+}
+
+static cartoon_status weights_build_bf16(const cartoon_model *m, void **data, ct_err *e)
+{
+    return weights_build_as(m, 1, data, e);
+}
+
+cartoon_status ct_cpu_weights_get_bf16(const cartoon_model *m, const ct_cpu_weights **out, ct_err *e)
+{
+    void *data = NULL;
+    cartoon_status st = ct_model_backend_data(m, CT_SLOT_CPU_BF16, weights_build_bf16, weights_free, &data, e);
+    *out = data;
+    return st;
 }
 
 cartoon_status ct_cpu_weights_get(const cartoon_model *m, const ct_cpu_weights **out, ct_err *e)

@@ -23,4 +23,10 @@ typedef struct ct_cpu_weights {
 /* The prepared weights of m, built on the first call (thread-safe), owned by the model.
  * Errors: OUT_OF_MEMORY, with the node named in e. */
 cartoon_status ct_cpu_weights_get(const cartoon_model *m, const ct_cpu_weights **out, ct_err *e);
+
+/* The same for bf16 contexts, in their own slot (CT_SLOT_CPU_BF16), built only when a bf16
+ * context is created: 3x3 stride-1 convolutions get bf16 F(4x4,3x3) Winograd weights
+ * (ct_winograd_create_bf16; F(6x6) would fall under 50 dB in bf16), the direct ones stay
+ * fp32 (a small share of the work, and the first and last layers keep full precision). */
+cartoon_status ct_cpu_weights_get_bf16(const cartoon_model *m, const ct_cpu_weights **out, ct_err *e);
 #endif

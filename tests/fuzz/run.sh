@@ -24,7 +24,7 @@ TARGETS=${FUZZ_TARGETS:-$ALL}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=c11 -O1 -g -Wall -Wextra -Wno-unused-parameter -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread -Iinclude -Itests/support"
 for d in lib/*/ kernels/*/; do CFLAGS="$CFLAGS -I${d%/}"; done
-LIBS="-lopenblas -lpng -ljpeg -lwebp -lwebpdemux -lexif -ljansson -lm -pthread"
+LIBS="-lopenblas -lpng -ljpeg -lwebp -lwebpdemux -lexif -lxxhash -ljansson -lm -pthread"
 
 if ! command -v "$CC" >/dev/null 2>&1; then echo "fuzz: $CC not found" >&2; exit 2; fi
 mkdir -p "$B/obj/examples" "$B/corpus" "$B/artifacts" || exit 2

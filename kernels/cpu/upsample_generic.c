@@ -1,0 +1,19 @@
+/* Portable instantiation of the upsample row kernel (upsample_impl.h): 4-float GCC vectors,
+ * SSE on baseline x86-64. */
+#include <string.h>
+typedef float vf __attribute__((vector_size(16)));
+static inline vf vload(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
+static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
+#define VL 4
+#define VLOAD(p) vload(p)
+#define VSTORE(p, v) vstore((p), (v))
+#define VSET1(x) ((vf){(x), (x), (x), (x)})
+#define NAME(x) x##_generic
+#include "upsample_impl.h"
+
+void ct_upsample2x_rows(const float *in, int h, int w, int c, int bilinear, const float *skip,
+                        float *out, ct_pool *pool, ct_upsample_row_fn row)
+{
+    ct_up_job j = {in, skip, out, h, w, c, bilinear};
+    ct_pool_run(pool, 2 * h, row, &j);
+}

@@ -1,0 +1,312 @@
+/* Exact tiling (lib/core/tiling.c, cartoon_options.memory_budget / .tile).
+ *
+ * Independent expectations:
+ *   - the tile layout is checked as arithmetic: the kept centres partition the padded image,
+ *     every region lies inside it at a multiple of pad_multiple, and a centre keeps the halo
+ *     from every region edge that is not the image's edge;
+ *   - the halo the graph walk gives is checked against the receptive field measured on the
+ *     network itself: change one input pixel and see how far the output moves;
+ *   - tiled runs are compared with the untiled run (cartoon_forward and unet_cartoonize on the
+ *     whole image): model space within 1e-5, 8-bit output equal but for rare one-level flips,
+ *     for odd sizes, 1-pixel-wide images, tiles at every border, both the streaming (native) and
+ *     the resampling path, RGBA with strength < 1;
+ *   - budgets: the estimate with a budget reports tiled memory within it; a budget below the
+ *     smallest tile is CARTOON_E_LIMIT with the output untouched. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cartoon.h"
+#include "check.h"
+#include "context.h"
+#include "tiling.h"
+
+static cartoon_model *model;
+
+static cartoon_context *new_ctx_conv(cartoon_conv_algo conv)
+{
+    cartoon_context_options co;
+    cartoon_context_options_default(&co);
+    co.device = CARTOON_DEVICE_CPU;
+    co.conv = conv;
+    co.threads = 2;
+    cartoon_context *c = NULL;
+    CHECK(cartoon_context_create(model, &co, &c, NULL, 0) == CARTOON_OK);
+    return c;
+}
+
+static cartoon_context *new_ctx(void) { return new_ctx_conv(CARTOON_CONV_AUTO); }
+
+static void test_layout(void)
+{
+    const int pm = 4;
+    int bad = 0;
+    for (int len = pm; len <= 700 && !bad; len += pm)
+        for (int halo = 0; halo <= 80 && !bad; halo += 8)
+            for (int tmax = 2 * halo + pm; tmax <= len + 8 && !bad; tmax += 12 * pm) {
+                /* the same per-axis rule as ct_tiling_plan, through its public effect */
+                int n, t;
+                if (len <= tmax) { n = 1; t = len; }
+                else {
+                    int inner = tmax - 2 * halo, rest = len - 2 * (tmax - halo);
+                    n = 2 + (rest > 0 ? (rest + inner - 1) / inner : 0);
+                    t = (len + 2 * halo * (n - 1) + n - 1) / n;
+                    t = (t + pm - 1) / pm * pm;
+                    if (t > tmax) t = tmax;
+                }
+                int covered = 0;
+                for (int i = 0; i < n; i++) {
+                    int r0, c0, c1;
+                    ct_tile_axis(len, t, n, halo, i, &r0, &c0, &c1);
+                    if (c0 >= c1) continue;
+                    if (c0 != covered || r0 < 0 || r0 + t > len || r0 % pm || c0 < r0 || c1 > r0 + t ||
+                        (r0 > 0 && c0 - r0 < halo) || (r0 + t < len && r0 + t - c1 < halo)) {
+                        CHECKF(0, "len %d tmax %d halo %d: tile %d of %d (t %d) region %d, keeps %d..%d after %d", len,
+                               tmax, halo, i, n, t, r0, c0, c1, covered);
+                        bad = 1;
+                        break;
+                    }
+                    covered = c1;
+                }
+                if (!bad && covered != len) { CHECKF(0, "len %d tmax %d halo %d: covered %d", len, tmax, halo, covered); bad = 1; }
+            }
+}
+
+/* The network's receptive field, measured: the farthest output pixel a one-pixel change of the
+ * input reaches, in the middle of a 200 x 200 image. On the im2col path, whose every output is
+ * computed from its own inputs alone in a fixed order (the fast kernels' rounding also depends
+ * on their blocking, which moves far outputs by ~1e-6). */
+static void test_halo_covers_measured_field(void)
+{
+    cartoon_context *c = new_ctx_conv(CARTOON_CONV_IM2COL);
+    const int n = 200, mid = 100;
+    float *a = malloc(sizeof(float) * n * n * 3), *b = malloc(sizeof(float) * n * n * 3);
+    float *ya = malloc(sizeof(float) * n * n * 3), *yb = malloc(sizeof(float) * n * n * 3);
+    rng_seed(7);
+    for (int i = 0; i < n * n * 3; i++) a[i] = b[i] = rng_uniform(-1, 1);
+    for (int k = 0; k < 3; k++) b[(mid * n + mid) * 3 + k] = -a[(mid * n + mid) * 3 + k];
+    CHECK(cartoon_forward(c, a, n, n, ya) == CARTOON_OK);
+    CHECK(cartoon_forward(c, b, n, n, yb) == CARTOON_OK);
+    int reach = 0;
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++)
+            for (int k = 0; k < 3; k++)
+                if (ya[(y * n + x) * 3 + k] != yb[(y * n + x) * 3 + k]) {
+                    int d = abs(y - mid) > abs(x - mid) ? abs(y - mid) : abs(x - mid);
+                    if (d > reach) reach = d;
+                }
+    int halo = ct_receptive_halo(model);
+    printf("  receptive field measured %d pixels, halo from the graph %d\n", reach, halo);
+    CHECKF(reach > 0 && reach <= halo, "measured reach %d, halo %d", reach, halo);
+    CHECK(halo % model->pad_multiple == 0);
+    CHECK(reach < mid); /* the measurement was not clipped by the image */
+    free(a); free(b); free(ya); free(yb);
+    cartoon_context_free(c);
+}
+
+/* Model space: the tiled run through ct_tiles_run against cartoon_forward on the whole image. */
+typedef struct { const float *src; float *dst; int w, h; } fio;
+static void fetch(void *user, int y0, int x0, int th, int tw, float *d)
+{
+    const fio *io = user;
+    for (int y = 0; y < th; y++)
+        for (int x = 0; x < tw; x++, d += 3) {
+            int sy = y0 + y < io->h ? y0 + y : io->h - 1, sx = x0 + x < io->w ? x0 + x : io->w - 1;
+            memcpy(d, io->src + ((size_t)sy * io->w + sx) * 3, 3 * sizeof *d);
+        }
+}
+static void store(void *user, int y0, int x0, int kh, int kw, const float *src, int src_w)
+{
+    const fio *io = user;
+    for (int y = 0; y < kh; y++)
+        memcpy(io->dst + ((size_t)(y0 + y) * io->w + x0) * 3, src + (size_t)y * src_w * 3, (size_t)kw * 3 * sizeof *src);
+}
+
+/* A photo-like input in model space: smooth shapes plus some noise. */
+static void photo(float *x, int w, int h)
+{
+    rng_seed((uint64_t)w * 1000 + h);
+    for (int y = 0; y < h; y++)
+        for (int i = 0; i < w * 3; i++)
+            x[(size_t)y * w * 3 + i] = 0.6f * sinf(i * 0.02f + y * 0.035f) + rng_uniform(-0.2f, 0.2f);
+}
+
+static void tiled_vs_untiled(int w, int h, int tile, cartoon_conv_algo conv)
+{
+    cartoon_context *c = new_ctx_conv(conv);
+    size_t n = (size_t)w * h * 3;
+    float *x = malloc(n * sizeof *x), *ref = malloc(n * sizeof *x), *til = malloc(n * sizeof *x);
+    photo(x, w, h);
+    CHECK(cartoon_forward(c, x, h, w, ref) == CARTOON_OK);
+    ct_tiling t;
+    for (size_t i = 0; i < n; i++) til[i] = NAN;
+    CHECK(ct_tiling_plan(c, h, w, tile, 0, 0, 0, &t) == CARTOON_OK);
+    CHECKF(t.tiled, "%dx%d with tile %d is not tiled", w, h, tile);
+    fio io = {x, til, w, h};
+    CHECK(ct_tiles_run(c, &t, h, w, fetch, store, &io) == CARTOON_OK);
+    double d = max_abs_diff(ref, til, n);
+    int nan = 0;
+    for (size_t i = 0; i < n; i++) nan += isnan(til[i]);
+    /* The im2col path computes each output from its own inputs in a fixed order: tiling must
+     * stay within 1e-5 there. The fast path's Winograd F(6x6) rounds differently with the
+     * position of its 6x6 blocks, which tiling moves; its bound is its own distance from the
+     * im2col result (~1e-5, docs/precision-notes.md): two results each that close to the exact
+     * one are within twice that of each other. */
+    double bound = 1e-5;
+    if (conv != CARTOON_CONV_IM2COL) {
+        cartoon_context *ci = new_ctx_conv(CARTOON_CONV_IM2COL);
+        float *exact = malloc(n * sizeof *x);
+        CHECK(cartoon_forward(ci, x, h, w, exact) == CARTOON_OK);
+        double own = max_abs_diff(ref, exact, n);
+        if (2 * own > bound) bound = 2 * own;
+        free(exact);
+        cartoon_context_free(ci);
+    }
+    printf("  %s %dx%d, tile %d: %d x %d tiles of %dx%d, halo %d: max abs diff %.3g (bound %.3g)\n",
+           conv == CARTOON_CONV_IM2COL ? "im2col" : "auto", w, h, tile, t.nx, t.ny, t.tw,
+           t.th, t.halo, d, bound);
+    CHECKF(!nan && d <= bound, "%dx%d tile %d: max abs diff %g, %d values not written", w, h, tile, d, nan);
+    free(x); free(ref); free(til);
+    cartoon_context_free(c);
+}
+
+static void test_model_space_sizes(void)
+{
+    tiled_vs_untiled(1, 333, 8, CARTOON_CONV_AUTO);    /* one pixel wide: tiles down only */
+    tiled_vs_untiled(257, 3, 8, CARTOON_CONV_AUTO);    /* three rows */
+    /* odd both ways: first, inner and last tiles on both axes */
+    tiled_vs_untiled(203, 181, 24, CARTOON_CONV_AUTO);
+    tiled_vs_untiled(203, 181, 24, CARTOON_CONV_IM2COL);
+}
+
+static cartoon_image rgb(int w, int h, int bpp, uint64_t seed)
+{
+    cartoon_image im = {malloc((size_t)w * h * bpp), w, h, (size_t)w * bpp, bpp == 4 ? CARTOON_PIXEL_RGBA : CARTOON_PIXEL_RGB};
+    rng_seed(seed);
+    /* smooth content with noise: like a photo, so the network's output is not saturated */
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w * bpp; x++)
+            im.data[(size_t)y * im.stride + x] = (uint8_t)(128 + 90 * sinf(x * 0.05f + y * 0.03f) + rng_uniform(-30, 30));
+    return im;
+}
+
+static void compare_u8(const char *what, const cartoon_image *a, const cartoon_image *b)
+{
+    size_t n = (size_t)a->height * a->stride, diff = 0;
+    int worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = abs((int)a->data[i] - (int)b->data[i]);
+        if (d) diff++;
+        if (d > worst) worst = d;
+    }
+    printf("  %s: %zu of %zu bytes differ, by at most %d\n", what, diff, n, worst);
+    CHECKF(worst <= 1 && diff * 1000 <= n, "%s: %zu bytes differ, max %d", what, diff, worst);
+}
+
+static void test_cartoonize_tiled(void)
+{
+    cartoon_context *c = new_ctx();
+    /* native size, RGBA, strength 0.7: the streaming path (8-bit in and out tile by tile) */
+    cartoon_image in = rgb(211, 150, 4, 1), ref = rgb(211, 150, 4, 2), til = rgb(211, 150, 4, 3);
+    cartoon_options o;
+    cartoon_options_default(&o);
+    o.strength = 0.7f;
+    CHECK(unet_cartoonize(c, &in, &ref, &o) == CARTOON_OK);
+    o.tile = 16;
+    CHECK(unet_cartoonize(c, &in, &til, &o) == CARTOON_OK);
+    compare_u8("native 211x150 RGBA, strength 0.7, tile 16", &ref, &til);
+    /* alpha passes through in both */
+    CHECK(til.data[3] == in.data[3] && til.data[til.stride * 149 + 210 * 4 + 3] == in.data[in.stride * 149 + 210 * 4 + 3]);
+    /* resampled (the float path) with a memory budget that forces tiles */
+    cartoon_options_default(&o);
+    o.resolution = 300;
+    cartoon_estimate e0, e1;
+    CHECK(cartoon_estimate_cost(c, 211, 150, &o, &e0) == CARTOON_OK);
+    CHECK(unet_cartoonize(c, &in, &ref, &o) == CARTOON_OK);
+    o.memory_budget = e0.host_bytes * 3 / 4;
+    CHECK(cartoon_estimate_cost(c, 211, 150, &o, &e1) == CARTOON_OK);
+    CHECKF(e1.host_bytes <= o.memory_budget && e1.arena_bytes < e0.arena_bytes,
+           "budget %llu: estimate %llu (untiled %llu)", (unsigned long long)o.memory_budget,
+           (unsigned long long)e1.host_bytes, (unsigned long long)e0.host_bytes);
+    CHECK(unet_cartoonize(c, &in, &til, &o) == CARTOON_OK);
+    compare_u8("resolution 300 with 3/4 of the untiled memory as budget", &ref, &til);
+    free(in.data); free(ref.data); free(til.data);
+    cartoon_context_free(c);
+}
+
+static void test_bad_budgets(void)
+{
+    cartoon_context *c = new_ctx();
+    cartoon_image in = rgb(400, 300, 3, 4), out = rgb(400, 300, 3, 5), before = rgb(400, 300, 3, 5);
+    cartoon_options o;
+    cartoon_options_default(&o);
+    o.memory_budget = 100000; /* below the smallest tile */
+    CHECK(unet_cartoonize(c, &in, &out, &o) == CARTOON_E_LIMIT);
+    CHECK(strstr(cartoon_context_last_error(c), "budget") != NULL);
+    CHECK(!memcmp(out.data, before.data, (size_t)out.height * out.stride));
+    cartoon_estimate e;
+    CHECK(cartoon_estimate_cost(c, 400, 300, &o, &e) == CARTOON_E_LIMIT);
+    o.memory_budget = 0;
+    o.tile = -1;
+    CHECK(unet_cartoonize(c, &in, &out, &o) == CARTOON_E_INVALID_ARGUMENT);
+    o.tile = 0;
+    o.resolution = CARTOON_RESOLUTION_AUTO;
+    o.time_budget = -1;
+    CHECK(unet_cartoonize(c, &in, &out, &o) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(!memcmp(out.data, before.data, (size_t)out.height * out.stride));
+    free(in.data); free(out.data); free(before.data);
+    cartoon_context_free(c);
+}
+
+static void test_auto_resolution(void)
+{
+    cartoon_context *c = new_ctx();
+    cartoon_options o, r;
+    cartoon_options_default(&o);
+    o.resolution = CARTOON_RESOLUTION_AUTO;
+    o.time_budget = 1e6;
+    o.memory_budget = 1ull << 40;
+    char why[512];
+    CHECK(cartoon_resolve_options(c, 640, 480, &o, &r, why, sizeof why) == CARTOON_OK && r.resolution == 0);
+    /* a memory budget between the predictions at two sizes picks a size in between */
+    cartoon_options at = o;
+    cartoon_estimate e300, e400;
+    at.resolution = 300;
+    CHECK(cartoon_estimate_cost(c, 640, 480, &at, &e300) == CARTOON_OK);
+    at.resolution = 400;
+    CHECK(cartoon_estimate_cost(c, 640, 480, &at, &e400) == CARTOON_OK);
+    o.memory_budget = (e300.host_bytes + e400.host_bytes) / 2;
+    CHECK(cartoon_resolve_options(c, 640, 480, &o, &r, why, sizeof why) == CARTOON_OK);
+    printf("  %s\n", why);
+    CHECKF(r.resolution > 300 && r.resolution < 400, "chose %d", r.resolution);
+    cartoon_estimate got, next;
+    CHECK(cartoon_estimate_cost(c, 640, 480, &r, &got) == CARTOON_OK && got.host_bytes <= o.memory_budget);
+    at.resolution = r.resolution + 1;
+    CHECK(cartoon_estimate_cost(c, 640, 480, &at, &next) == CARTOON_OK && next.host_bytes > o.memory_budget);
+    CHECK(strstr(why, "memory budget") != NULL);
+    /* nothing fits */
+    o.memory_budget = 1000;
+    CHECK(cartoon_resolve_options(c, 640, 480, &o, &r, NULL, 0) == CARTOON_E_LIMIT);
+    cartoon_context_free(c);
+}
+
+int main(void)
+{
+    run_case("layout_partitions_with_halo", test_layout);
+    const char *path = test_model_path();
+    char err[256];
+    if (!path) {
+        skip_case("tiling_with_model", "the shared model is not available");
+        return check_summary();
+    }
+    if (cartoon_model_load(path, NULL, &model, err, sizeof err) != CARTOON_OK) {
+        printf("setup failed: %s\n", err);
+        return 1;
+    }
+    run_case("halo_covers_measured_receptive_field", test_halo_covers_measured_field);
+    run_case("model_space_tiled_equals_untiled", test_model_space_sizes);
+    run_case("cartoonize_tiled_equals_untiled", test_cartoonize_tiled);
+    run_case("bad_budgets", test_bad_budgets);
+    run_case("auto_resolution", test_auto_resolution);
+    cartoon_model_free(model);
+    return check_summary();
+}
