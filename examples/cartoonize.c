@@ -156,6 +156,7 @@ int main(int argc, char **argv)
         cartoon_status fs = cartoon_model_find_default(found, sizeof found, searched, sizeof searched);
         if (fs) {
             no_model("cartoonize", fs, searched);
+            cli_work_free(&work);
             return 2;
         }
         model_path = found;
@@ -167,6 +168,7 @@ int main(int argc, char **argv)
     cartoon_status st = cartoon_model_load(model_path, NULL, &model, err, sizeof err);
     if (st) {
         fprintf(stderr, "cartoonize: %s: %s (%s)\n", model_path, err, cartoon_status_name(st));
+        cli_work_free(&work);
         return 2;
     }
     /* -j L:P:S: P contexts, each on its share of the cores unless -t says otherwise */
