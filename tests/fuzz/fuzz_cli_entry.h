@@ -32,16 +32,19 @@ static inline int fuzz_cli_args_one(const uint8_t *data, size_t size)
     int rc = cartoonize_parse_args(argc, argv, &cfg, devnull);
     if (rc == CLI_PARSE_RUN) {
         /* what the CLI relies on after a successful parse */
-        if (!cfg.output || cfg.n_inputs < 1 || cfg.first_input < 1 ||
+        /* --estimate writes nothing, so it is the one run without -o */
+        if ((!cfg.output && !cfg.estimate) || cfg.n_inputs < 1 || cfg.first_input < 1 ||
             cfg.first_input + cfg.n_inputs != argc)
             abort();
         for (int i = 0; i < cfg.n_inputs; i++)
             if (!argv[cfg.first_input + i]) abort();
-        if (cfg.opt.resolution < 0 || cfg.opt.resolution > 65536 || !(cfg.opt.strength >= 0 && cfg.opt.strength <= 1) ||
+        int autores = cfg.opt.resolution == CARTOON_RESOLUTION_AUTO;
+        if ((cfg.opt.resolution < 0 && !autores) || cfg.opt.resolution > 65536 ||
+            !(cfg.opt.strength >= 0 && cfg.opt.strength <= 1) ||
             cfg.wopt.quality < 1 || cfg.wopt.quality > 100 || cfg.copt.threads < 0 || cfg.copt.threads > 1024)
             abort();
         int ow, oh;
-        if (cartoon_output_size(&cfg.opt, 640, 480, &ow, &oh) != CARTOON_OK) abort();
+        if (!autores && cartoon_output_size(&cfg.opt, 640, 480, &ow, &oh) != CARTOON_OK) abort();
     } else if (rc != CLI_PARSE_HELP && rc != CLI_PARSE_VERSION && rc != CLI_PARSE_USAGE) {
         abort();
     }

@@ -59,7 +59,7 @@ for p in $pids; do wait "$p" || fail=1; done
 # ---- targets
 for t in $ALL; do
     src="tests/fuzz/$t.c"
-    if [ "$B/$t" -nt "$src" ] && [ "$B/$t" -nt "$newest_h" ] && [ "$B/$t" -nt tests/fuzz/fuzz_entries.h ] &&
+    if [ "$B/$t" -nt "$src" ] && [ "$B/$t" -nt "$newest_h" ] && [ "$B/$t" -nt tests/fuzz/fuzz_entries.h ] && [ "$B/$t" -nt tests/fuzz/fuzz_cli_entry.h ] &&
        [ -z "$(find $objs -newer "$B/$t" 2>/dev/null | head -n 1)" ]; then continue; fi
     echo "LD $t"
     $CC $CFLAGS $SAN -fsanitize=fuzzer "$src" $objs -o "$B/$t" $LIBS || exit 2
