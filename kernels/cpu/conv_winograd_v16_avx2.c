@@ -4,32 +4,12 @@
  * x86 machine with AVX2 runs the blocking, indexing and tails of the AVX-512 build in the
  * tests. FMA and max are the per-lane operations of the AVX-512 instructions. */
 #if defined(__x86_64__)
-#include <immintrin.h>
 #include <string.h>
 #include "bf16_emul.h"
 #include "conv_winograd_impl.h"
 
-typedef float vf __attribute__((vector_size(64)));
-typedef int vi __attribute__((vector_size(64)));
-static inline vf v16_load(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
-static inline void v16_store(float *p, vf v) { memcpy(p, &v, sizeof v); }
-static inline vf v16_set1(float x) { return (vf){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
-static inline vf v16_fma(vf a, vf b, vf c)
-{
-    __m256 x[2], y[2], z[2];
-    memcpy(x, &a, sizeof a);
-    memcpy(y, &b, sizeof b);
-    memcpy(z, &c, sizeof c);
-    z[0] = _mm256_fmadd_ps(x[0], y[0], z[0]);
-    z[1] = _mm256_fmadd_ps(x[1], y[1], z[1]);
-    memcpy(&c, z, sizeof c);
-    return c;
-}
-static inline vf v16_max(vf a, vf b)
-{
-    vi m = a > b;
-    return (vf)(((vi)a & m) | ((vi)b & ~m));
-}
+#include "vec16_avx2.h"
+
 #define VL 16
 #define MR 12
 #define WG_NAME(x) x##_v16_avx2

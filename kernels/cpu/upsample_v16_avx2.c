@@ -2,14 +2,11 @@
  * generic vectors compiled for AVX2: never chosen at run time, it runs the AVX-512 kernel's
  * indexing and channel tails in the tests on machines without AVX-512. */
 #if defined(__x86_64__)
-#include <string.h>
-typedef float vf __attribute__((vector_size(64)));
-static inline vf vload(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
-static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
+#include "vec16_avx2.h"
 #define VL 16
-#define VLOAD(p) vload(p)
-#define VSTORE(p, v) vstore((p), (v))
-#define VSET1(x) ((vf){(x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x)})
+#define VLOAD(p) v16_load(p)
+#define VSTORE(p, v) v16_store((p), (v))
+#define VSET1(x) v16_set1(x)
 #define NAME(x) x##_v16_avx2
 #include "upsample_impl.h"
 #else
