@@ -1,0 +1,207 @@
+"""The student network (widths 40/80/160, "S40") in PyTorch, with the exact semantics the C
+engine runs (docs/model-format.md): TensorFlow SAME padding (stride-2 convs pad after), TF1
+asymmetric bilinear x2 upsampling, the clipped-window guided filter. export() writes it as a
+libcartoon model file, so what was trained is what runs.
+"""
+import json
+import struct
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ALPHA = 0.2
+EPS = 5e-3
+
+
+def same_pad(x, k, stride):
+    """TensorFlow SAME padding: total = max((out-1)*s + k - in, 0), before = total // 2."""
+    h, w = x.shape[-2:]
+    pads = []
+    for n in (w, h):
+        out = -(-n // stride)
+        total = max((out - 1) * stride + k - n, 0)
+        pads += [total // 2, total - total // 2]
+    return F.pad(x, pads)
+
+
+class Conv(nn.Module):
+    """conv2d (groups=1) or depthwise (groups=channels) with SAME padding."""
+
+    def __init__(self, cin, cout, k, stride=1, depthwise=False, act=None):
+        super().__init__()
+        self.k, self.stride, self.depthwise, self.act = k, stride, depthwise, act
+        self.conv = nn.Conv2d(cin, cout, k, stride, 0, groups=cin if depthwise else 1, bias=True)
+
+    def forward(self, x):
+        y = self.conv(same_pad(x, self.k, self.stride) if self.k > 1 else x)
+        return F.leaky_relu(y, ALPHA) if self.act == "leaky_relu" else y
+
+
+class DS(nn.Module):
+    """Depthwise 3x3 (bias, no activation) + pointwise 1x1."""
+
+    def __init__(self, cin, cout, stride=1, act="leaky_relu"):
+        super().__init__()
+        self.dw = Conv(cin, cin, 3, stride, depthwise=True)
+        self.pw = Conv(cin, cout, 1, act=act)
+
+    def forward(self, x):
+        return self.pw(self.dw(x))
+
+
+def upsample_tf1(x):
+    """x2 bilinear, align_corners=False, half_pixel_centers=False: even outputs copy, odd ones
+    average a pixel and its next neighbour (the last one copies the edge)."""
+    def up(t, dim):
+        nxt = torch.cat([t.narrow(dim, 1, t.shape[dim] - 1), t.narrow(dim, t.shape[dim] - 1, 1)], dim)
+        odd = 0.5 * (t + nxt)
+        s = list(t.shape)
+        s[dim] *= 2
+        return torch.stack([t, odd], dim + 1).reshape(s)
+    return up(up(x, 2), 3)
+
+
+def box(t):
+    """Mean over the 3x3 window clipped to the image."""
+    return F.avg_pool2d(t, 3, 1, 1, count_include_pad=False)
+
+
+def guided_filter(x, y, eps=EPS):
+    mx, my = box(x), box(y)
+    cov = box(x * y) - mx * my
+    var = box(x * x) - mx * mx
+    a = cov / (var + eps)
+    b = my - a * mx
+    return box(a) * x + box(b)
+
+
+class Student(nn.Module):
+    def __init__(self, w=40):
+        super().__init__()
+        w1, w2, w3 = w, 2 * w, 4 * w
+        self.widths = (w1, w2, w3)
+        self.stem = Conv(3, w1, 3, act="leaky_relu")
+        self.d1 = DS(w1, w2, stride=2)
+        self.b1 = DS(w2, w2)
+        self.d2 = DS(w2, w3, stride=2)
+        self.b2 = DS(w3, w3)
+        self.res = nn.ModuleList(nn.ModuleList([DS(w3, w3), DS(w3, w3, act=None)]) for _ in range(4))
+        self.u1_pw = Conv(w3, w2, 1, act="leaky_relu")
+        self.u1a = DS(2 * w2, w2)
+        self.u1b = DS(w2, w1)
+        self.u2 = DS(2 * w1, w1)
+        self.out_conv = Conv(w1, 3, 3)
+
+    def generator(self, x):
+        f0 = self.stem(x)
+        f1 = self.b1(self.d1(f0))
+        h = self.b2(self.d2(f1))
+        for a, b in self.res:
+            h = b(a(h)) + h
+        u = upsample_tf1(self.u1_pw(h))
+        u = self.u1b(self.u1a(torch.cat([u, f1], 1)))
+        u = self.u2(torch.cat([upsample_tf1(u), f0], 1))
+        return self.out_conv(u) + x
+
+    def forward(self, x):
+        """x: N x 3 x H x W, BGR in [-1, 1], H and W multiples of 4."""
+        return guided_filter(x, self.generator(x))
+
+
+# ---------------------------------------------------------------- export to libcartoon's format
+
+def _graph_and_tensors(m):
+    nodes, tensors = [], {}
+
+    def conv(name, c, inp, depthwise=False):
+        wt = c.conv.weight.detach().float().cpu().numpy()
+        bs = c.conv.bias.detach().float().cpu().numpy()
+        if depthwise:  # [c, 1, kh, kw] -> [kh, kw, c]
+            tensors[name + ".weight"] = np.ascontiguousarray(wt[:, 0].transpose(1, 2, 0))
+            node = {"name": name, "op": "depthwise_conv2d", "inputs": [inp], "kernel": c.k,
+                    "stride": c.stride, "channels": int(wt.shape[0])}
+        else:  # [out, in, kh, kw] -> OHWI
+            tensors[name + ".weight"] = np.ascontiguousarray(wt.transpose(0, 2, 3, 1))
+            node = {"name": name, "op": "conv2d", "inputs": [inp], "kernel": c.k, "stride": c.stride,
+                    "in_channels": int(wt.shape[1]), "out_channels": int(wt.shape[0])}
+        tensors[name + ".bias"] = bs
+        node.update({"weight": name + ".weight", "bias": name + ".bias",
+                     "activation": c.act or "none"})
+        if c.act == "leaky_relu":
+            node["alpha"] = ALPHA
+        nodes.append(node)
+        return name
+
+    def ds(prefix, d, inp):
+        return conv(prefix + "_pw", d.pw, conv(prefix + "_dw", d.dw, inp, depthwise=True))
+
+    f0 = conv("stem", m.stem, "input")
+    f1 = ds("b1", m.b1, ds("d1", m.d1, f0))
+    h = ds("b2", m.b2, ds("d2", m.d2, f1))
+    for r, (a, b) in enumerate(m.res):
+        y1 = conv("r%d_pw1" % r, a.pw, conv("r%d_dw1" % r, a.dw, h, True))
+        y2 = conv("r%d_pw2" % r, b.pw, conv("r%d_dw2" % r, b.dw, y1, True))
+        nodes.append({"name": "r%d_add" % r, "op": "add", "inputs": [y2, h]})
+        h = "r%d_add" % r
+    u = conv("u1_pw", m.u1_pw, h)
+    nodes.append({"name": "u1_up", "op": "upsample", "inputs": [u], "factor": 2, "mode": "bilinear_tf1"})
+    nodes.append({"name": "u1_cat", "op": "concat", "inputs": ["u1_up", f1]})
+    u = ds("u1b", m.u1b, ds("u1a", m.u1a, "u1_cat"))
+    nodes.append({"name": "u2_up", "op": "upsample", "inputs": [u], "factor": 2, "mode": "bilinear_tf1"})
+    nodes.append({"name": "u2_cat", "op": "concat", "inputs": ["u2_up", f0]})
+    u = ds("u2", m.u2, "u2_cat")
+    conv("out_conv", m.out_conv, u)
+    nodes.append({"name": "gen", "op": "add", "inputs": ["out_conv", "input"]})
+    nodes.append({"name": "final", "op": "guided_filter", "inputs": ["input", "gen"], "radius": 1,
+                  "eps": EPS})
+    graph = {"input": {"name": "input", "channels": 3, "color_order": "BGR",
+                       "scale": 1 / 127.5, "offset": -1.0},
+             "pad_multiple": 4, "output": "final", "nodes": nodes}
+    return graph, tensors
+
+
+def export(m, path, dtype="F16", name=None, source=""):
+    """Writes model m as a libcartoon model file (safetensors + graph in __metadata__)."""
+    graph, tensors = _graph_and_tensors(m)
+    npd = {"F16": np.float16, "F32": np.float32}[dtype]
+    header, blobs, off = {}, [], 0
+    for k in sorted(tensors):
+        a = np.ascontiguousarray(tensors[k].astype(npd))
+        b = a.tobytes()
+        header[k] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    header["__metadata__"] = {
+        "format": "libcartoon", "format_version": "1",
+        "name": name or "cartoon-student-s%d" % m.widths[0],
+        "source": source, "graph": json.dumps(graph, separators=(",", ":"))}
+    hj = json.dumps(header, separators=(",", ":")).encode()
+    hj += b" " * (-(8 + len(hj)) % 8)
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("<Q", len(hj)))
+        f.write(hj)
+        for b in blobs:
+            f.write(b)
+    import os
+    os.replace(path + ".tmp", path)
+
+
+def gflops(m, h, w):
+    """Multiply-adds x 2 of the convolutions at an h x w input."""
+    total = 0.0
+    hooks = []
+
+    def hook(mod, inp, out):
+        nonlocal total
+        c = mod.conv
+        total += 2.0 * out.numel() * (c.in_channels // c.groups) * c.kernel_size[0] * c.kernel_size[1]
+    for mod in m.modules():
+        if isinstance(mod, Conv):
+            hooks.append(mod.register_forward_hook(hook))
+    with torch.no_grad():
+        m(torch.zeros(1, 3, h, w))
+    for hk in hooks:
+        hk.remove()
+    return total / 1e9

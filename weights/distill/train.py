@@ -1,0 +1,177 @@
+"""Distils the student from the teacher's outputs made by gather_photos.py + cartoonize.
+
+    python3 train.py DATA_DIR RUN_DIR --minutes 60 [--width 40] [--threads 2]
+
+Trains on random aligned crops (input, teacher output): L1 on the final output (after the
+guided filter, as the engine runs it) plus 0.5 x L1 on its horizontal and vertical differences,
+an 8 px band at every crop edge left out of the loss (the teacher saw the whole image there).
+Adam with a warm-up and a cosine decay over the wall-clock budget. A checkpoint is written to
+RUN_DIR every few minutes and at the end; running the same command again resumes from it (the
+budget is the total). The held-out photos are scored now and then for the log only: the
+checkpoint kept is the last one, never one chosen on held-out scores.
+At the end RUN_DIR/cartoon-student.safetensors is exported (fp16).
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from student import Student, export  # noqa: E402
+
+BAND = 8
+
+
+def load_rgb(path):
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def to_model(a):
+    """uint8 RGB H x W x 3 -> float BGR [-1, 1], 3 x H x W."""
+    return torch.from_numpy(np.ascontiguousarray(a[..., ::-1].transpose(2, 0, 1))).float() / 127.5 - 1
+
+
+def load_split(data, split):
+    man = json.load(open(os.path.join(data, "manifest.json")))[split]
+    pairs = []
+    for it in man:
+        x = load_rgb(os.path.join(data, split, "in", it["file"]))
+        t = load_rgb(os.path.join(data, split, "teacher", it["file"]))
+        assert x.shape == t.shape, it["file"]
+        pairs.append((it["file"], it["kind"], x, t))
+    return pairs
+
+
+def loss_fn(y, t):
+    y, t = y[..., BAND:-BAND, BAND:-BAND], t[..., BAND:-BAND, BAND:-BAND]
+    l1 = (y - t).abs().mean()
+    gx = ((y[..., :, 1:] - y[..., :, :-1]) - (t[..., :, 1:] - t[..., :, :-1])).abs().mean()
+    gy = ((y[..., 1:, :] - y[..., :-1, :]) - (t[..., 1:, :] - t[..., :-1, :])).abs().mean()
+    return l1 + 0.5 * (gx + gy)
+
+
+def held_out_scores(model, pairs):
+    """Mean PSNR(student, teacher) and captured = 1 - MSE(S,T)/MSE(I,T), on 8-bit values."""
+    model.eval()
+    ps, caps = [], []
+    with torch.no_grad():
+        for _, _, x, t in pairs:
+            h, w = x.shape[0] // 4 * 4, x.shape[1] // 4 * 4
+            xi, ti = x[:h, :w], t[:h, :w].astype(np.float64)
+            y = model(to_model(xi)[None])[0]
+            s = np.clip((y.permute(1, 2, 0).numpy()[..., ::-1] + 1) * 127.5, 0, 255).round()
+            mse_st = ((s - ti) ** 2).mean()
+            mse_it = ((xi.astype(np.float64) - ti) ** 2).mean()
+            ps.append(10 * math.log10(255 ** 2 / max(mse_st, 1e-12)))
+            caps.append(1 - mse_st / mse_it)
+    model.train()
+    return float(np.mean(ps)), float(np.mean(caps)), float(np.min(caps))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data")
+    ap.add_argument("run")
+    ap.add_argument("--minutes", type=float, default=60)
+    ap.add_argument("--width", type=int, default=40)
+    ap.add_argument("--batch", type=int, default=12)
+    ap.add_argument("--crop", type=int, default=160)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--checkpoint-minutes", type=float, default=3)
+    ap.add_argument("--eval-minutes", type=float, default=10)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    os.makedirs(a.run, exist_ok=True)
+    ck = os.path.join(a.run, "checkpoint.pt")
+    log = open(os.path.join(a.run, "train.log"), "a")
+
+    def say(*args):
+        s = " ".join(str(x) for x in args)
+        print(s, flush=True)
+        log.write(s + "\n")
+        log.flush()
+
+    train = load_split(a.data, "train")
+    held = load_split(a.data, "held_out")
+    areas = np.array([p[2].shape[0] * p[2].shape[1] for p in train], dtype=np.float64)
+    prob = areas / areas.sum()
+    say("train images", len(train), "(%.1f MP)" % (areas.sum() / 1e6), "held-out", len(held))
+
+    torch.manual_seed(a.seed)
+    model = Student(a.width).to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    step, elapsed = 0, 0.0
+    rng = np.random.default_rng(a.seed)
+    if os.path.exists(ck):
+        st = torch.load(ck)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        step, elapsed = st["step"], st["elapsed"]
+        rng = np.random.default_rng(a.seed + step)
+        say("resumed at step", step, "after %.1f min" % (elapsed / 60))
+    budget = a.minutes * 60
+    warm = 150
+
+    def save():
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                    "elapsed": elapsed, "width": a.width}, ck + ".tmp")
+        os.replace(ck + ".tmp", ck)
+
+    t0 = time.time() - elapsed
+    last_ck = last_ev = time.time()
+    run_loss = 0.0
+    c = a.crop
+    while elapsed < budget:
+        frac = elapsed / budget
+        lr = a.lr * min(1.0, (step + 1) / warm) * 0.5 * (1 + math.cos(math.pi * frac))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        xs, ts = [], []
+        for _ in range(a.batch):
+            _, _, x, t = train[rng.choice(len(train), p=prob)]
+            h, w = x.shape[:2]
+            y0, x0 = rng.integers(0, h - c + 1), rng.integers(0, w - c + 1)
+            xs.append(to_model(x[y0:y0 + c, x0:x0 + c]))
+            ts.append(to_model(t[y0:y0 + c, x0:x0 + c]))
+        xb = torch.stack(xs).contiguous(memory_format=torch.channels_last)
+        tb = torch.stack(ts)
+        loss = loss_fn(model(xb), tb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        run_loss += loss.item()
+        elapsed = time.time() - t0
+        now = time.time()
+        if step % 50 == 0:
+            say("step %d  %.1f min  lr %.2e  loss %.4f" % (step, elapsed / 60, lr, run_loss / 50))
+            run_loss = 0.0
+        if now - last_ck > a.checkpoint_minutes * 60:
+            save()
+            last_ck = now
+        if now - last_ev > a.eval_minutes * 60:
+            p, cap, worst = held_out_scores(model, held)
+            say("held-out at %.1f min: PSNR(S,T) %.2f dB  captured %.3f (worst %.3f)" % (elapsed / 60, p, cap, worst))
+            last_ev = time.time()
+            t0 += last_ev - now  # scoring is not training time
+    save()
+    p, cap, worst = held_out_scores(model, held)
+    say("final at step %d, %.1f min: held-out PSNR(S,T) %.2f dB  captured %.3f (worst %.3f)" % (step, elapsed / 60, p, cap, worst))
+    model.eval()
+    export(model, os.path.join(a.run, "cartoon-student.safetensors"), "F16",
+           source="libcartoon student S%d distilled from the White-box cartoonizer's outputs "
+                  "(CC BY-NC-SA 4.0, Xinrui Wang and Jinze Yu); see weights/student/NOTICE.md" % a.width)
+    say("exported", os.path.join(a.run, "cartoon-student.safetensors"))
+
+
+if __name__ == "__main__":
+    main()
