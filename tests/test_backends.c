@@ -90,9 +90,10 @@ static void check_weights(const ct_cpu_weights *w)
     for (int i = 0; i < model->n_nodes; i++) {
         const ct_node *n = &model->nodes[i];
         int conv = n->op == OP_CONV2D, pointwise = n->kernel == 1 && n->stride == 1;
-        int want_wg = conv && n->kernel == 3 && n->stride == 1;
+        int want_wg = conv && n->kernel == 3 && n->stride == 1 && n->cin >= 8 && n->channels >= 8;
         int want_direct = conv && !want_wg && !pointwise;
-        CHECKF(!!w->node[i].winograd == want_wg && !!w->node[i].direct == want_direct, "node %s", n->name);
+        CHECKF(!!w->node[i].winograd == want_wg && !!w->node[i].direct == want_direct &&
+               !!w->node[i].pointwise == (conv && pointwise), "node %s", n->name);
         wg += want_wg;
         direct += want_direct;
     }

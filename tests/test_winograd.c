@@ -151,6 +151,13 @@ static void test_bad_args(void)
     CHECK(ct_winograd_conv(wg, &s, in, NULL, out, scratch, NULL, ct_cpu_kernels_for(CT_ISA_GENERIC)->winograd_task) == CARTOON_E_INVALID_ARGUMENT);
     ct_conv_shape_init(&s, 8, 8, 4, 2, 3, 1);
     CHECK(ct_winograd_conv(wg, &s, in, NULL, out, scratch, NULL, ct_cpu_kernels_for(CT_ISA_GENERIC)->winograd_task) == CARTOON_OK);
+    int m = ct_winograd_tile(wg); /* a grid phase is 0..m-1 */
+    CHECK(ct_winograd_conv_at(wg, &s, in, NULL, out, scratch, NULL, ct_cpu_kernels_for(CT_ISA_GENERIC)->winograd_task,
+                              m - 1, m - 1) == CARTOON_OK);
+    CHECK(ct_winograd_conv_at(wg, &s, in, NULL, out, scratch, NULL, ct_cpu_kernels_for(CT_ISA_GENERIC)->winograd_task,
+                              m, 0) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_winograd_conv_at(wg, &s, in, NULL, out, scratch, NULL, ct_cpu_kernels_for(CT_ISA_GENERIC)->winograd_task,
+                              0, -1) == CARTOON_E_INVALID_ARGUMENT);
     free(scratch);
     ct_winograd_free(wg);
 }
@@ -298,6 +305,81 @@ static void test_v16_matches_avx512(void)
     free(in); free(wt); free(bias); free(res); free(a); free(b);
 }
 
+/* ct_winograd_conv_at: a piece cut from a larger image at (y, x) and run with the grid phase
+ * (y % m, x % m) gives, for every output whose block reads only pixels inside the piece, the
+ * larger image's output bit for bit (exact tiling relies on it); without the phase the blocks
+ * move and the bits do not all agree. Every kernel table entry the CPU runs, both tile sizes,
+ * 1 and 3 threads, a residual epilogue. */
+static void test_grid_phase(void)
+{
+    const int H = 43, W = 47, cin = 19, cout = 21;
+    ct_conv_shape big;
+    ct_conv_shape_init(&big, H, W, cin, cout, 3, 1);
+    float ws = sqrtf(3.f / (9.f * cin));
+    float *in = rand_buf((size_t)H * W * cin, -1.f, 1.f), *wt = rand_buf((size_t)cout * 9 * cin, -ws, ws);
+    float *bias = rand_buf((size_t)cout, -0.5f, 0.5f), *res = rand_buf((size_t)H * W * cout, -1.f, 1.f);
+    float *full = malloc((size_t)H * W * cout * sizeof *full);
+    size_t nk;
+    const ct_cpu_kernels *ks = ct_cpu_kernels_list(&nk);
+    static const int cuts[][4] = {{5, 9, 25, 23}, {0, 13, 31, 20}, {8, 4, 35, 43}, {7, 11, 1, 2}};
+    for (int m = 4; m <= 6; m += 2) {
+        ct_winograd *wg = NULL;
+        CHECK(ct_winograd_create_tile(wt, cin, cout, m, &wg) == CARTOON_OK);
+        if (!wg) break;
+        for (size_t ki = 0; ki < nk; ki++) {
+            if (ks[ki].isa > ct_cpu_isa_native()) continue;
+            for (int th = 0; th < 2; th++) {
+                ct_pool *pool = th ? pool3 : NULL;
+                void *sbig = alloc_scratch(ct_winograd_scratch_bytes(wg, H, W, ct_pool_size(pool)));
+                ct_epilogue ep = {bias, ACT_LEAKY_RELU, 0.2f, res, ACT_NONE, 0.f};
+                CHECK(ct_winograd_conv(wg, &big, in, &ep, full, sbig, pool, ks[ki].winograd_task) == CARTOON_OK);
+                for (size_t ci = 0; ci < sizeof cuts / sizeof cuts[0]; ci++) {
+                    const int y = cuts[ci][0], x = cuts[ci][1], ph = cuts[ci][2], pw = cuts[ci][3];
+                    float *pin = malloc((size_t)ph * pw * cin * sizeof *pin), *pres = malloc((size_t)ph * pw * cout * sizeof *pres);
+                    float *pout = malloc((size_t)ph * pw * cout * sizeof *pout);
+                    for (int r = 0; r < ph; r++) {
+                        memcpy(pin + (size_t)r * pw * cin, in + ((size_t)(y + r) * W + x) * cin, (size_t)pw * cin * sizeof *in);
+                        memcpy(pres + (size_t)r * pw * cout, res + ((size_t)(y + r) * W + x) * cout, (size_t)pw * cout * sizeof *res);
+                    }
+                    ct_conv_shape s;
+                    ct_conv_shape_init(&s, ph, pw, cin, cout, 3, 1);
+                    void *sp = alloc_scratch(ct_winograd_scratch_bytes(wg, ph, pw, ct_pool_size(pool)));
+                    ct_epilogue pe = ep;
+                    pe.residual = pres;
+                    for (int phase = 1; phase >= 0; phase--) {
+                        CHECK(ct_winograd_conv_at(wg, &s, pin, &pe, pout, sp, pool, ks[ki].winograd_task,
+                                                  phase ? y % m : 0, phase ? x % m : 0) == CARTOON_OK);
+                        /* outputs whose block (on the big grid) reads rows and columns inside the
+                         * piece, or past the big image's edge where the piece's edge is it */
+                        int checked = 0, same = 0;
+                        for (int r = 0; r < ph; r++) {
+                            int Y = y + r, b0 = Y / m * m - 1, b1 = Y / m * m + m;
+                            if ((b0 < y && !(y == 0 && b0 < 0)) || (b1 >= y + ph && !(y + ph == H && b1 >= H))) continue;
+                            for (int c = 0; c < pw; c++) {
+                                int X = x + c, a0 = X / m * m - 1, a1 = X / m * m + m;
+                                if ((a0 < x && !(x == 0 && a0 < 0)) || (a1 >= x + pw && !(x + pw == W && a1 >= W))) continue;
+                                checked++;
+                                same += !memcmp(pout + ((size_t)r * pw + c) * cout, full + ((size_t)Y * W + X) * cout,
+                                                (size_t)cout * sizeof *pout);
+                            }
+                        }
+                        if (phase)
+                            CHECKF(same == checked && (checked > 0 || ph < 2 * m + 2),
+                                   "F%d %s threads %d: piece %dx%d at (%d,%d): %d of %d pixels as in the whole image",
+                                   m, ks[ki].name, th ? 3 : 1, pw, ph, x, y, same, checked);
+                        else if (checked > 0 && (y % m || x % m))
+                            CHECKF(same < checked, "F%d: piece at (%d,%d) run without its phase matched bit for bit", m, x, y);
+                    }
+                    free(sp); free(pin); free(pres); free(pout);
+                }
+                free(sbig);
+            }
+        }
+        ct_winograd_free(wg);
+    }
+    free(in); free(wt); free(bias); free(res); free(full);
+}
+
 int main(void)
 {
     rng_seed(12345);
@@ -308,6 +390,7 @@ int main(void)
     run_case("winograd_odd_sizes", test_odd_sizes);
     run_case("winograd_odd_channels", test_odd_channels);
     run_case("winograd_model_channels", test_model_channels);
+    run_case("winograd_grid_phase", test_grid_phase);
     /* the cases above ran every entry of the kernel table the CPU can run; name the others */
     size_t nk;
     const ct_cpu_kernels *ks = ct_cpu_kernels_list(&nk);

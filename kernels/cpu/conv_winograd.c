@@ -130,17 +130,26 @@ size_t ct_winograd_scratch_bytes(const ct_winograd *wg, int h, int w, int nthrea
 {
     if (!wg || h < 1 || w < 1) return 0;
     if (nthreads < 1) nthreads = 1;
-    return per_thread_bytes(wg, block_bound(wg, count_tiles(wg, h, w))) * (size_t)nthreads;
+    /* the most tiles any grid phase (ct_winograd_conv_at) gives */
+    return per_thread_bytes(wg, block_bound(wg, count_tiles(wg, h + wg->m - 1, w + wg->m - 1))) * (size_t)nthreads;
 }
 
 cartoon_status ct_winograd_conv(const ct_winograd *wg, const ct_conv_shape *s, const float *in,
                                 const ct_epilogue *ep, float *out, void *scratch,
                                 ct_pool *pool, ct_winograd_task_fn task)
 {
+    return ct_winograd_conv_at(wg, s, in, ep, out, scratch, pool, task, 0, 0);
+}
+
+cartoon_status ct_winograd_conv_at(const ct_winograd *wg, const ct_conv_shape *s, const float *in,
+                                   const ct_epilogue *ep, float *out, void *scratch,
+                                   ct_pool *pool, ct_winograd_task_fn task, int py, int px)
+{
     if (!task || !wg || !s || !in || !out || !scratch || s->k != 3 || s->stride != 1 ||
         s->cin != wg->cin || s->cout != wg->cout || s->h < 1 || s->w < 1 ||
         s->oh != s->h || s->ow != s->w || s->pad_top != 1 || s->pad_left != 1 ||
-        ((uintptr_t)scratch & (CT_WINOGRAD_SCRATCH_ALIGN - 1)))
+        ((uintptr_t)scratch & (CT_WINOGRAD_SCRATCH_ALIGN - 1)) || py < 0 || px < 0 || py >= wg->m ||
+        px >= wg->m)
         return CARTOON_E_INVALID_ARGUMENT;
     wg_job jb;
     memset(&jb, 0, sizeof jb);
@@ -157,8 +166,10 @@ cartoon_status ct_winograd_conv(const ct_winograd *wg, const ct_conv_shape *s, c
     }
     jb.h = s->h;
     jb.w = s->w;
-    jb.tiles_x = (s->w + wg->m - 1) / wg->m;
-    jb.ntiles = count_tiles(wg, s->h, s->w);
+    jb.py = py;
+    jb.px = px;
+    jb.tiles_x = (s->w + px + wg->m - 1) / wg->m;
+    jb.ntiles = count_tiles(wg, s->h + py, s->w + px);
     int bound = block_bound(wg, jb.ntiles), nth = ct_pool_size(pool);
     /* Enough blocks that the pool's shared counter can even out the last ones. */
     int T = bound;

@@ -70,4 +70,13 @@ int ct_winograd_is_bf16(const ct_winograd *wg);
 cartoon_status ct_winograd_conv(const ct_winograd *wg, const ct_conv_shape *s, const float *in,
                                 const ct_epilogue *ep, float *out, void *scratch,
                                 ct_pool *pool, ct_winograd_task_fn task);
+/* ct_winograd_conv with the tile grid shifted: the image's row 0 and column 0 sit at row py
+ * and column px (0..m-1) of the first tile, as when the image is a piece, starting at row
+ * y and column x, of a larger one whose grid starts at 0 (py = y % m, px = x % m). A tile's
+ * rounding depends on where the tile lies, so this makes every pixel of the piece bit for bit
+ * the pixel of the larger image's run (exact tiling, lib/core/tiling.c) wherever both read the
+ * same input. The scratch ct_winograd_scratch_bytes gives covers every phase. */
+cartoon_status ct_winograd_conv_at(const ct_winograd *wg, const ct_conv_shape *s, const float *in,
+                                   const ct_epilogue *ep, float *out, void *scratch,
+                                   ct_pool *pool, ct_winograd_task_fn task, int py, int px);
 #endif

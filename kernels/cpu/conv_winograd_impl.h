@@ -31,6 +31,7 @@ typedef struct wg_job {
     int act, post_act;
     float alpha, post_alpha;
     int h, w;
+    int py, px;   /* the image's row 0 / column 0 sit at row py / column px of the first block */
     int tiles_x, ntiles, T;
     char *scratch;
     size_t per_thread, v_floats;
@@ -132,7 +133,7 @@ WG_INLINE void WG_NAME(pf_init)(WG_NAME(pf) *pf, const wg_job *jb, int MC, int t
     if (tile >= jb->ntiles) return;
     const int A = MC + 2, cin = jb->wg->cin;
     const int ty = tile / jb->tiles_x, tx = tile % jb->tiles_x;
-    int y0 = ty * MC - 1, y1 = y0 + A, x0 = tx * MC - 1, x1 = x0 + A;
+    int y0 = ty * MC - jb->py - 1, y1 = y0 + A, x0 = tx * MC - jb->px - 1, x1 = x0 + A;
     if (tx > 0) x0 = x1 - MC; /* its left columns were the current tile's right ones */
     if (y0 < 0) y0 = 0;
     if (y1 > jb->h) y1 = jb->h;
@@ -253,8 +254,9 @@ WG_INLINE void WG_NAME(out_tile)(const wg_job *jb, int MC, int ty, int tx, const
                                  size_t mps, int co0, int ncv, const vf *bias)
 {
     const int A = MC + 2, cout = jb->wg->cout, h = jb->h, w = jb->w;
-    const int oy0 = ty * MC, ox0 = tx * MC;
+    const int oy0 = ty * MC - jb->py, ox0 = tx * MC - jb->px;
     const int ny = h - oy0 < MC ? h - oy0 : MC, nx = w - ox0 < MC ? w - ox0 : MC;
+    const int iy0 = oy0 < 0 ? -oy0 : 0, ix0 = ox0 < 0 ? -ox0 : 0; /* rows / columns before the image */
     vf m[64];
     for (int v = 0; v * VL < ncv; v++) {
         const int nc = ncv - v * VL < VL ? ncv - v * VL : VL;
@@ -268,8 +270,8 @@ WG_INLINE void WG_NAME(out_tile)(const wg_job *jb, int MC, int ty, int tx, const
             for (int i = 0; i < MC; i++) WG_NAME(at6)(m + i * A, 1);
         }
         const int c = co0 + v * VL;
-        for (int i = 0; i < ny; i++)
-            for (int j = 0; j < nx; j++) {
+        for (int i = iy0; i < ny; i++)
+            for (int j = ix0; j < nx; j++) {
                 const size_t o = ((size_t)(oy0 + i) * w + (ox0 + j)) * cout + c;
                 vf x = m[i * A + j] + bias[v];
                 x = WG_NAME(act)(x, jb->act, jb->alpha);
@@ -297,7 +299,7 @@ WG_INLINE void WG_NAME(task_m)(const wg_job *jb, int i, int tid, const int MC)
 
     for (int t = 0; t < nt; t++) {
         const int tile = t0 + t, ty = tile / jb->tiles_x, tx = tile % jb->tiles_x;
-        WG_NAME(in_tile)(jb, MC, ty * MC - 1, tx * MC - 1, V + (size_t)t * cin_pad, vps, tile + 1);
+        WG_NAME(in_tile)(jb, MC, ty * MC - jb->py - 1, tx * MC - jb->px - 1, V + (size_t)t * cin_pad, vps, tile + 1);
     }
     for (int jblk = 0; jblk < wg->nblk; jblk++) {
         const float *U = wg->u + (size_t)jblk * AA * cin * WG_NR;
@@ -414,7 +416,7 @@ void WG_NAME(ct_wg_task_bf16)(void *arg, int i, int tid)
 
     for (int t = 0; t < nt; t++) {
         const int tile = t0 + t, ty = tile / jb->tiles_x, tx = tile % jb->tiles_x;
-        WG_NAME(in_tile_bf16)(jb, ty * 4 - 1, tx * 4 - 1, V + (size_t)t * cin_pad, vps, tile + 1);
+        WG_NAME(in_tile_bf16)(jb, ty * 4 - jb->py - 1, tx * 4 - jb->px - 1, V + (size_t)t * cin_pad, vps, tile + 1);
     }
     for (int jblk = 0; jblk < wg->nblk; jblk++) {
         const uint16_t *U = wg->ub + (size_t)jblk * AA * kp * 2 * WG_NR;

@@ -28,7 +28,8 @@ typedef struct ct_backend_ops {
     /* Copies a host float tensor into node i's buffer / out of it. */
     cartoon_status (*write)(ct_backend *be, const ct_plan *p, int i, const float *host, ct_err *e);
     cartoon_status (*read)(ct_backend *be, const ct_plan *p, int i, float *host, ct_err *e);
-    /* Runs node i (and node i+1 with it when p->t[i].fused). */
+    /* Runs node i, and with it node i+1 when p->t[i].fused, node i+2 when p->t[i+1].fused
+     * too, and so on (a fused chain, plan.h). */
     cartoon_status (*run)(ct_backend *be, const cartoon_model *m, const ct_plan *p, int i, ct_err *e);
     /* Waits for queued work (for timing); NULL when run() is synchronous. */
     cartoon_status (*sync)(ct_backend *be, ct_err *e);

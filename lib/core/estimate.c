@@ -67,7 +67,7 @@ double ct_resample_work(int iw, int ih, int ow, int oh, int c)
 static cartoon_status plan_for(cartoon_context *ctx, int ph, int pw, ct_plan *p)
 {
     const ct_backend_ops *ops = ctx->be->ops;
-    ct_fusion_caps caps = ctx->observer_data ? (ct_fusion_caps){0, 0, 0} : ops->fusion;
+    ct_fusion_caps caps = ctx->observer_data ? (ct_fusion_caps){0} : ops->fusion;
     ct_err e = {ctx->err, sizeof ctx->err};
     p->t = calloc((size_t)ctx->model->n_nodes, sizeof *p->t);
     if (!p->t) return ct_ctx_fail(ctx, CARTOON_E_OUT_OF_MEMORY, "no memory to plan an estimate");
@@ -227,7 +227,8 @@ cartoon_status ct_estimate(cartoon_context *ctx, int in_w, int in_h, const carto
         img = stream ? 0 : img + m_px * 3 * f; /* the result beside the working image */
         if (stream) out->transient_bytes = 0;
         out->arena_bytes = p.arena_bytes;
-        out->buffer_bytes = img + tpx * 3 * f + stage + obs;
+        /* the tile's float buffer; a host arena takes the tile in its own input tensor */
+        out->buffer_bytes = img + (host_arena ? 0 : tpx * 3 * f) + stage + obs;
         out->host_bytes = out->buffer_bytes + out->transient_bytes + pinned + (host_arena ? out->arena_bytes : 0);
         out->device_bytes = host_arena ? 0 : out->arena_bytes;
     }

@@ -27,7 +27,7 @@ static cartoon_status ensure_plan(cartoon_context *ctx, int ph, int pw)
         return CARTOON_OK;
     ctx->planned = 0;
     ct_err e = {ctx->err, sizeof ctx->err};
-    ct_fusion_caps caps = fuse ? ctx->be->ops->fusion : (ct_fusion_caps){0, 0, 0};
+    ct_fusion_caps caps = fuse ? ctx->be->ops->fusion : (ct_fusion_caps){0};
     cartoon_status st = ct_plan_build(m, ph, pw, caps, ctx->be->ops->scratch ? node_scratch : NULL, ctx->be,
                                       &ctx->plan, &e);
     if (!st) st = ctx->be->ops->reserve(ctx->be, m, &ctx->plan, &e);
@@ -65,6 +65,24 @@ static cartoon_status report(cartoon_context *ctx, int i, double ms)
 
 cartoon_status cartoon_forward(cartoon_context *ctx, const float *in, int h, int w, float *out)
 {
+    return ct_forward_at(ctx, in, h, w, out, 0, 0);
+}
+
+cartoon_status ct_forward_buffers(cartoon_context *ctx, int h, int w, float **in, float **out)
+{
+    const cartoon_model *m = ctx->model;
+    *in = NULL;
+    if (out) *out = NULL;
+    if (!ctx->be->ops->host || h % m->pad_multiple || w % m->pad_multiple) return CARTOON_OK;
+    cartoon_status st = ensure_plan(ctx, h, w);
+    if (st) { ctx->planned = 0; return st; }
+    *in = ctx->be->ops->host(ctx->be, &ctx->plan, 0);
+    if (out) *out = ctx->be->ops->host(ctx->be, &ctx->plan, m->output);
+    return CARTOON_OK;
+}
+
+cartoon_status ct_forward_at(cartoon_context *ctx, const float *in, int h, int w, float *out, int oy, int ox)
+{
     if (!ctx) return CARTOON_E_INVALID_ARGUMENT;
     ctx->err[0] = 0;
     if (!in || !out) return ct_ctx_fail(ctx, CARTOON_E_INVALID_ARGUMENT, "input or output is NULL");
@@ -79,6 +97,8 @@ cartoon_status cartoon_forward(cartoon_context *ctx, const float *in, int h, int
     int c = m->in_channels;
     cartoon_status st = ensure_plan(ctx, ph, pw);
     if (st) { ctx->planned = 0; return st; }
+    ctx->plan.oy = oy;
+    ctx->plan.ox = ox;
     ct_err e = {ctx->err, sizeof ctx->err};
     const ct_backend_ops *ops = ctx->be->ops;
     /* host-memory backends are padded into and cropped from in place; others stage */
@@ -86,7 +106,7 @@ cartoon_status cartoon_forward(cartoon_context *ctx, const float *in, int h, int
     float *out_host = ops->host ? ops->host(ctx->be, &ctx->plan, m->output) : NULL;
     if ((!in_host || !out_host) && (st = ct_ctx_grow(ctx, &ctx->stage, &ctx->stage_cap, (size_t)ph * pw * c)))
         return st;
-    ct_pad_edge(in, h, w, c, in_host ? in_host : ctx->stage, ph, pw);
+    if (in != in_host) ct_pad_edge(in, h, w, c, in_host ? in_host : ctx->stage, ph, pw); /* else in place */
     if (!in_host && (st = ops->write(ctx->be, &ctx->plan, 0, ctx->stage, &e))) return st;
     int timed = ctx->observer != NULL;
     if (timed && (st = report(ctx, 0, 0))) return st;
@@ -101,6 +121,6 @@ cartoon_status cartoon_forward(cartoon_context *ctx, const float *in, int h, int
         if (timed && (st = report(ctx, i, now_ms() - t0))) return st;
     }
     if (!out_host && (st = ops->read(ctx->be, &ctx->plan, m->output, ctx->stage, &e))) return st;
-    ct_crop(out_host ? out_host : ctx->stage, pw, c, out, h, w);
+    if (out != out_host) ct_crop(out_host ? out_host : ctx->stage, pw, c, out, h, w);
     return CARTOON_OK;
 }

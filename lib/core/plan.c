@@ -16,7 +16,12 @@ static int can_fuse(const cartoon_model *m, int i, ct_fusion_caps caps)
     if (i + 1 >= m->n_nodes || i == m->output) return 0;
     const ct_node *n = &m->nodes[i], *a = &m->nodes[i + 1];
     int only = -1;
-    if (a->op != OP_ADD || consumers(m, i, &only) != 1 || only != i + 1) return 0;
+    if (consumers(m, i, &only) != 1 || only != i + 1) return 0;
+    if (n->op == OP_DEPTHWISE_CONV2D)
+        return caps.dw_pw && a->op == OP_CONV2D && a->kernel == 1 && a->stride == 1;
+    if (n->op == OP_CONCAT) return caps.concat_dw && a->op == OP_DEPTHWISE_CONV2D && can_fuse(m, i + 1, caps);
+    if (n->op == OP_UPSAMPLE && a->op == OP_CONCAT) return caps.upsample_concat && can_fuse(m, i + 1, caps);
+    if (a->op != OP_ADD) return 0;
     if (a->in[0] == a->in[1]) return 0; /* x + x: both operands are this node */
     if (n->op == OP_CONV2D) return caps.conv_add;
     if (n->op == OP_UPSAMPLE) return caps.upsample_add && a->act == ACT_NONE;
@@ -58,12 +63,14 @@ cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_c
         tp->store = i;
     }
     for (int i = 0; i < n; i++) {
-        if (i > 0 && t[i - 1].fused) continue; /* a fused add is not fused further */
-        if (can_fuse(m, i, caps)) { t[i].fused = 1; t[i].store = i + 1; }
+        if (i > 0 && t[i - 1].fused && m->nodes[i].op == OP_ADD) continue; /* a fused add is not fused further */
+        if (can_fuse(m, i, caps)) t[i].fused = 1;
     }
+    for (int i = n - 2; i >= 0; i--) /* a chain's result is in its last node's buffer */
+        if (t[i].fused) t[i].store = t[i + 1].store;
     /* A buffer lives from the step that writes it to the last step that reads it. A fused
-     * pair runs at the producer's step, one earlier than its add, so counting the add's own
-     * index as the read is conservative. */
+     * chain runs at its first node's step, earlier than its later nodes, so counting their
+     * own indices as the reads is conservative. */
     for (int j = 0; j < n; j++)
         for (int k = 0; k < m->nodes[j].n_in; k++) {
             int src = m->nodes[j].in[k];
@@ -71,13 +78,13 @@ cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_c
         }
     t[m->output].last = n; /* read back after the last node */
     for (int i = 0; i < n; i++)
-        if (t[i].fused) { t[i + 1].def = i; t[i].bytes = 0; }
+        if (t[i].fused) { t[i + 1].def = t[i].def; t[i].bytes = 0; }
 
     /* A fused upsample + skip add may write its sum over the skip operand when that dies
      * there: each element of the skip is read just before the same element is written. At
      * full resolution this saves the largest buffer of the network (32 channels). */
     for (int i = 0; caps.inplace_skip && i + 1 < n; i++) {
-        if (!t[i].fused || m->nodes[i].op != OP_UPSAMPLE) continue;
+        if (!t[i].fused || m->nodes[i].op != OP_UPSAMPLE || m->nodes[i + 1].op != OP_ADD) continue;
         const ct_node *add = &m->nodes[i + 1];
         int skip = add->in[0] == i ? add->in[1] : add->in[0];
         if (skip == 0 || t[skip].store != skip || t[skip].last != i + 1 || t[skip].bytes != t[i + 1].bytes ||
@@ -88,7 +95,25 @@ cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_c
         t[i + 1].store = t[i].store = skip;
     }
 
-    /* Scratch lives at the step its node runs: a fused pair runs at the producer's step. */
+    /* Likewise a conv2d fused with its add may write the sum over its residual operand when
+     * that dies there (through a chain of such adds: the residual blocks then hold two
+     * tensors of their size, not three). Only a conv that starts its step: the kernels that
+     * run a longer chain are not asked for it. */
+    for (int i = 0; caps.inplace_residual && i + 1 < n; i++) {
+        if (!t[i].fused || m->nodes[i].op != OP_CONV2D || m->nodes[i + 1].op != OP_ADD || (i > 0 && t[i - 1].fused))
+            continue;
+        const ct_node *add = &m->nodes[i + 1];
+        int res = add->in[0] == i ? add->in[1] : add->in[0], buf = t[res].store;
+        /* the conv must not read the buffer it would write over: conv(x) + x stays apart */
+        if (buf == 0 || t[res].last != i + 1 || t[buf].last != i + 1 || t[buf].bytes != t[i + 1].bytes ||
+            i + 1 == m->output || t[m->nodes[i].in[0]].store == buf)
+            continue;
+        t[buf].last = t[i + 1].last;
+        t[i + 1].bytes = 0;
+        t[i + 1].store = t[i].store = buf;
+    }
+
+    /* Scratch lives at the step its node runs: a fused chain runs at its first node's step. */
     for (int i = 1; i < n && scratch; i++)
         if (!(t[i - 1].fused)) t[i].scratch_bytes = scratch(scratch_user, m, p, i);
 

@@ -13,8 +13,9 @@ typedef struct ct_tensor_plan {
     size_t offset;      /* byte offset in the arena */
     int def, last;      /* first and last node index at which the buffer is live */
     int fused;          /* 1: computed by this node's consumer (node + 1) in one pass */
-    int store;          /* index of the node whose buffer holds this result (itself, the add
-                           it is fused into, or the skip operand an add overwrote) */
+    int store;          /* index of the node whose buffer holds this result (itself, the last
+                           node of the chain it is fused into, or the skip operand an add
+                           overwrote) */
     size_t scratch_bytes;  /* the node's kernel scratch, planned in the arena like a tensor */
     size_t scratch_offset; /* that lives only while the node runs */
 } ct_tensor_plan;
@@ -24,16 +25,35 @@ typedef struct ct_plan {
     int n;
     ct_tensor_plan *t;      /* n entries */
     size_t arena_bytes;     /* activations */
+    int oy, ox;             /* where this run's input sits in a larger image it is a tile of
+                               (multiples of pad_multiple; 0 untiled), set per run by the
+                               executor: kernels whose rounding depends on position (Winograd
+                               blocks) align to the larger image's grid (tiling.c) */
 } ct_plan;
 
 #define CT_ARENA_ALIGN 64
 
 /* Fusion a backend can do: a conv2d followed by the add that is its only consumer (the add
- * becomes the conv's residual epilogue), and an upsample followed by its add (skip). */
+ * becomes the conv's residual epilogue), and an upsample followed by its add (skip).
+ * Fusions chain: a depthwise fused into its pointwise (dw_pw) may itself start from an elided
+ * concat (concat_dw), which may start from an elided upsample (upsample_concat), and end in
+ * the pointwise's add (conv_add), so up to five nodes run as one step at the first one's
+ * index; each fused node has fused = 1 and no buffer of its own. */
 typedef struct ct_fusion_caps {
     int conv_add;
     int upsample_add;
     int inplace_skip;  /* the fused upsample + add may write over its skip operand */
+    int dw_pw;         /* a depthwise_conv2d followed by its only consumer, a 1x1 stride-1
+                          conv2d: the depthwise output is never stored */
+    int concat_dw;     /* a concat whose only consumer is a depthwise fused by dw_pw: the
+                          depthwise reads the concat's inputs, the concat is never stored */
+    int inplace_residual; /* a conv2d fused with its add (conv_add) may write over its
+                             residual operand: the kernel reads each residual value just
+                             before it writes the same element (after the five
+                             fields backend_cuda.cu sets by position, so it stays 0 there) */
+    int upsample_concat; /* an upsample whose only consumer is a concat fused by concat_dw:
+                            the depthwise upsamples what it reads, the upsample is never
+                            stored */
 } ct_fusion_caps;
 
 /* Bytes of scratch node i's kernel needs under plan p (shapes already set); 0 for none. */

@@ -1,8 +1,11 @@
 /* The CPU backend: one malloc'd arena holding the activations and every node's scratch
  * (both planned from lifetimes by lib/core/plan.c), and the kernels of kernels/cpu/: on the
- * fast path Winograd for 3x3 stride-1 convolutions and direct kernels for the other
- * non-pointwise ones (weights prepared once per model, cpu_weights.c; instruction set from
- * the table in cpu_kernels.c), im2col + OpenBLAS for the rest and for the exact path. */
+ * fast path Winograd for 3x3 stride-1 convolutions, direct kernels for the other
+ * non-pointwise ones, a packed GEMM for pointwise ones, and a depthwise fused with the
+ * pointwise that consumes it, reading through the concat and upsample in front of it so
+ * neither is stored (weights prepared once per model, cpu_weights.c; instruction set from the
+ * table in cpu_kernels.c); im2col + OpenBLAS and the naive depthwise, concat and upsample for
+ * the exact path. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +40,63 @@ static const ct_cpu_node_weights *fast(const cpu_backend *b, int i)
     return b->weights ? &b->weights->node[i] : &no_weights;
 }
 
+/* A fused depthwise + pointwise chain starting at node `first` (plan.c: [upsample ->]
+ * [concat ->] depthwise -> pointwise [-> add]), with the depthwise's sources: the inputs of
+ * its concat, or its own input; an elided upsample's source is its half-size input. */
+typedef struct {
+    int dw, pw;
+    int n_src;
+    ct_dwpw_src src[CT_DWPW_MAX_SRC];
+    ct_conv_shape s;
+} dwpw_chain;
+
+static int is_dwpw_start(const cartoon_model *m, const ct_plan *p, int i)
+{
+    const ct_node *n = &m->nodes[i];
+    if (!p->t[i].fused) return 0;
+    if (n->op == OP_DEPTHWISE_CONV2D || n->op == OP_CONCAT) return 1;
+    return n->op == OP_UPSAMPLE && m->nodes[i + 1].op == OP_CONCAT; /* not the skip add fusion */
+}
+
+static int dwpw_chain_of(cpu_backend *b, const cartoon_model *m, const ct_plan *p, int first, dwpw_chain *c)
+{
+    const int up = m->nodes[first].op == OP_UPSAMPLE ? first : -1, next = up >= 0 ? first + 1 : first;
+    const int cat = m->nodes[next].op == OP_CONCAT ? next : -1;
+    c->dw = cat >= 0 ? cat + 1 : first;
+    c->pw = c->dw + 1;
+    const ct_node *in = &m->nodes[cat >= 0 ? cat : c->dw]; /* whose inputs the depthwise reads */
+    if (in->n_in > CT_DWPW_MAX_SRC) return 0;
+    c->n_src = in->n_in;
+    for (int k = 0; k < in->n_in; k++) {
+        const int id = in->in[k];
+        ct_dwpw_src *q = &c->src[k];
+        q->c = p->t[id].c;
+        q->up = id != up                                 ? CT_DWPW_PLAIN
+                : m->nodes[up].upmode == UP_BILINEAR_TF1 ? CT_DWPW_UP_BILINEAR
+                                                         : CT_DWPW_UP_NEAREST;
+        q->data = b ? tensor(b, p, id == up ? m->nodes[up].in[0] : id) : NULL; /* NULL: sizing only */
+    }
+    const ct_tensor_plan *ti = &p->t[in->in[0]];
+    const ct_node *dw = &m->nodes[c->dw];
+    ct_conv_shape_init(&c->s, ti->h, ti->w, dw->channels, dw->channels, dw->kernel, dw->stride);
+    return 1;
+}
+
 static size_t cpu_scratch(ct_backend *be, const cartoon_model *m, const ct_plan *p, int i)
 {
     const cpu_backend *b = (const cpu_backend *)be;
     const ct_node *n = &m->nodes[i];
     const ct_tensor_plan *src = &p->t[n->n_in ? n->in[0] : 0];
+    /* a fused depthwise + pointwise chain: the per-thread depthwise buffers (and upsampled
+     * rows) */
+    dwpw_chain c;
+    if (is_dwpw_start(m, p, i))
+        return dwpw_chain_of(NULL, m, p, i, &c) ? ct_dwpw_scratch_bytes(c.src, c.n_src, &c.s, ct_pool_size(b->cfg.pool))
+                                                : 0;
     if (n->op == OP_CONV2D) {
         const ct_cpu_node_weights *f = fast(b, i);
         if (f->winograd) return ct_winograd_scratch_bytes(f->winograd, src->h, src->w, ct_pool_size(b->cfg.pool));
-        if (f->direct) return 0;
+        if (f->direct || f->pointwise) return 0;
         ct_conv_shape s;
         ct_conv_shape_init(&s, src->h, src->w, n->cin, n->channels, n->kernel, n->stride);
         return ct_im2col_scratch_floats(&s, IM2COL_TILE_BYTES) * sizeof(float);
@@ -82,10 +133,32 @@ static cartoon_status cpu_read(ct_backend *be, const ct_plan *p, int i, float *h
     return CARTOON_OK;
 }
 
+/* The fused chain that starts at node `first`, one pass over the output rows. */
+static cartoon_status run_dwpw(cpu_backend *b, const cartoon_model *m, const ct_plan *p, int first, ct_err *e)
+{
+    dwpw_chain c;
+    if (!dwpw_chain_of(b, m, p, first, &c))
+        return ct_fail(e, CARTOON_E_INTERNAL, "node '%s': more concat inputs than the kernel takes",
+                       m->nodes[first].name);
+    const ct_node *dw = &m->nodes[c.dw], *pw = &m->nodes[c.pw];
+    const ct_cpu_node_weights *f = fast(b, c.pw);
+    if (!f->pointwise)
+        return ct_fail(e, CARTOON_E_INTERNAL, "node '%s': fused without packed pointwise weights", dw->name);
+    /* the pointwise fused with its add: the add's other operand joins the epilogue */
+    const ct_node *add = p->t[c.pw].fused ? &m->nodes[c.pw + 1] : NULL;
+    const float *residual = add ? tensor(b, p, add->in[0] == c.pw ? add->in[1] : add->in[0]) : NULL;
+    ct_epilogue ep = {pw->bias, pw->act, pw->alpha, residual, add ? add->act : ACT_NONE, add ? add->alpha : 0.f};
+    cartoon_status st = ct_dwpw_run(c.src, c.n_src, &c.s, dw->weight, dw->bias, dw->act, dw->alpha, f->pointwise, &ep,
+                                    tensor(b, p, c.pw), b->arena + p->t[first].scratch_offset, b->cfg.pool,
+                                    b->kernels->dwpw_tile);
+    return st ? ct_fail(e, st, "node '%s': kernel refused its shape", dw->name) : CARTOON_OK;
+}
+
 static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_plan *p, int i, ct_err *e)
 {
     cpu_backend *b = (cpu_backend *)be;
     const ct_node *n = &m->nodes[i];
+    if (is_dwpw_start(m, p, i)) return run_dwpw(b, m, p, i, e);
     const ct_tensor_plan *o = &p->t[i];
     float *out = tensor(b, p, i);
     const float *a = n->n_in ? tensor(b, p, n->in[0]) : NULL;
@@ -113,10 +186,14 @@ static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_p
         cartoon_status st = CARTOON_OK;
         if (n->op == OP_DEPTHWISE_CONV2D) ct_depthwise_conv2d(&s, a, n->weight, &ep, out, pool);
         else if (f->winograd)
-            st = ct_winograd_conv(f->winograd, &s, a, &ep, out, scratch, pool,
-                                  ct_winograd_is_bf16(f->winograd) ? b->kernels->winograd_task_bf16
-                                                                   : b->kernels->winograd_task);
+            st = ct_winograd_conv_at(f->winograd, &s, a, &ep, out, scratch, pool,
+                                     ct_winograd_is_bf16(f->winograd) ? b->kernels->winograd_task_bf16
+                                                                      : b->kernels->winograd_task,
+                                     (p->oy >> n->level) % ct_winograd_tile(f->winograd),
+                                     (p->ox >> n->level) % ct_winograd_tile(f->winograd));
         else if (f->direct) st = ct_direct_conv(f->direct, &s, a, &ep, out, pool, b->kernels->direct_row);
+        else if (f->pointwise)
+            st = ct_pointwise_run(f->pointwise, a, (size_t)ta->h * ta->w, &ep, out, pool, b->kernels->pw_chunk);
         else ct_conv2d_im2col(&s, a, n->weight, &ep, out, scratch, IM2COL_TILE_BYTES, pool);
         return st ? ct_fail(e, st, "node '%s': kernel refused its shape", n->name) : CARTOON_OK;
     }
@@ -155,19 +232,21 @@ static void cpu_destroy(ct_backend *be)
     free(b);
 }
 
-static const ct_backend_ops cpu_ops = {
-    .name = "cpu",
-    .fusion = {.conv_add = 1, .upsample_add = 1, .inplace_skip = 1},
-    .scratch = cpu_scratch,
-    .reserve = cpu_reserve,
-    .host = cpu_host,
-    .write = cpu_write,
-    .read = cpu_read,
-    .run = cpu_run,
-    .sync = NULL,
-    .memory = cpu_memory,
-    .destroy = cpu_destroy,
-};
+/* The fast path fuses depthwise + pointwise chains; the exact (im2col) path runs every node
+ * through its reference kernel, so it plans them apart. The fast path's conv kernels
+ * (Winograd, direct, pointwise) read each residual value just before writing the same
+ * element, so their residual adds may be planned in place; im2col's sgemm writes a band
+ * before its epilogue reads the residual, so the exact path keeps them apart. */
+#define CPU_OPS(dwpw)                                                                                  \
+    {                                                                                                  \
+        .name = "cpu",                                                                                 \
+        .fusion = {.conv_add = 1, .upsample_add = 1, .inplace_skip = 1, .dw_pw = (dwpw), .concat_dw = (dwpw),  \
+                   .inplace_residual = (dwpw), .upsample_concat = (dwpw)},                           \
+        .scratch = cpu_scratch, .reserve = cpu_reserve, .host = cpu_host, .write = cpu_write,         \
+        .read = cpu_read, .run = cpu_run, .sync = NULL, .memory = cpu_memory, .destroy = cpu_destroy,  \
+    }
+static const ct_backend_ops cpu_ops = CPU_OPS(1);
+static const ct_backend_ops cpu_ops_exact = CPU_OPS(0);
 
 cartoon_status ct_cpu_backend_create_with(const cartoon_model *m, const ct_backend_config *cfg,
                                           const ct_cpu_kernels *kernels, ct_backend **out, ct_err *e)
@@ -185,7 +264,7 @@ cartoon_status ct_cpu_backend_create_with(const cartoon_model *m, const ct_backe
     }
     cpu_backend *b = calloc(1, sizeof *b);
     if (!b) return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory for the CPU backend");
-    b->base.ops = &cpu_ops;
+    b->base.ops = w ? &cpu_ops : &cpu_ops_exact;
     b->cfg = *cfg;
     b->kernels = kernels;
     b->weights = w;

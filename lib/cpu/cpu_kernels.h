@@ -7,6 +7,7 @@
 #include "conv_direct.h"
 #include "conv_winograd.h"
 #include "cpu_features.h"
+#include "dwpw.h"
 #include "upsample_rows.h"
 
 typedef struct ct_cpu_kernels {
@@ -20,6 +21,8 @@ typedef struct ct_cpu_kernels {
      * (the bf16 precision needs it: AVX512_BF16, or its emulation in the test-only row) */
     ct_winograd_task_fn winograd_task_bf16;
     ct_upsample_row_fn upsample_row;   /* kernels/cpu/upsample_<isa>.c */
+    ct_dwpw_fn dwpw_tile;              /* kernels/cpu/dwpw_<isa>.c: depthwise + pointwise */
+    ct_dwpw_fn pw_chunk;               /* the same file: a plain pointwise (1x1) convolution */
 } ct_cpu_kernels;
 
 /* The best entry with chosen = 1 this build has at or below isa (a ct_isa level); never

@@ -10,6 +10,7 @@ static void weights_free(void *data)
     for (int i = 0; i < w->n; i++) {
         ct_winograd_free(w->node[i].winograd);
         ct_direct_free(w->node[i].direct);
+        ct_pointwise_free(w->node[i].pointwise);
     }
     free(w->node);
     free(w);
@@ -26,9 +27,14 @@ static cartoon_status weights_build_as(const cartoon_model *m, int bf16, void **
     w->n = m->n_nodes;
     for (int i = 0; i < m->n_nodes; i++) {
         const ct_node *n = &m->nodes[i];
-        if (n->op != OP_CONV2D || (n->kernel == 1 && n->stride == 1)) continue;
+        if (n->op != OP_CONV2D) continue;
         cartoon_status st;
-        if (n->kernel == 3 && n->stride == 1) {
+        if (n->kernel == 1 && n->stride == 1) {
+            st = ct_pointwise_create(n->weight, n->cin, n->channels, &w->node[i].pointwise);
+            if (st) st = ct_fail(e, st, "node '%s': cannot pack pointwise weights", n->name);
+        } else if (n->kernel == 3 && n->stride == 1 && n->cin >= 8 && n->channels >= 8) {
+            /* with fewer than 8 input or output channels (an RGB stem or output layer) the
+             * transforms cost more than the multiplications they save: direct is faster */
             st = bf16 ? ct_winograd_create_bf16(n->weight, n->cin, n->channels, &w->node[i].winograd)
                       : ct_winograd_create(n->weight, n->cin, n->channels, &w->node[i].winograd);
             if (st) st = ct_fail(e, st, "node '%s': cannot prepare Winograd weights", n->name);

@@ -1,0 +1,22 @@
+/* AVX-512 instantiation of the depthwise + pointwise kernels (dwpw_impl.h): 16 lanes, 12
+ * pixels by 32 output channels per GEMM block. The same template compiled with 16-lane GCC
+ * vectors (dwpw_v16_avx2.c) is what the tests run where the CPU lacks AVX-512. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+typedef __m512 vf;
+#define VL 16
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VSTORE(p, v) _mm512_storeu_ps((p), (v))
+#define VSET1(x) _mm512_set1_ps(x)
+#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm512_add_ps((a), (b))
+#define VSUB(a, b) _mm512_sub_ps((a), (b))
+#define VMUL(a, b) _mm512_mul_ps((a), (b))
+#define VMAX(a, b) _mm512_max_ps((a), (b))
+#define VZERO _mm512_setzero_ps()
+#define NAME(x) x##_avx512
+#include "dwpw_impl.h"
+#else
+typedef int ct_dwpw_avx512_empty;
+#endif

@@ -1,0 +1,415 @@
+/* The depthwise + pointwise kernels (dwpw.h), written once over a vector type: the including
+ * file defines vf, VLOAD, VSTORE, VSET1, VFMA, VADD, VSUB, VMUL, VMAX, VZERO and NAME, and VL (8
+ * when not defined, or 16). MR, the pixels of one GEMM block, is 6 with 8 lanes (12
+ * accumulators of two vectors: all but 4 of AVX2's 16 registers) and 12 with 16 lanes (24 of
+ * AVX-512's 32). Channels the vectors do not cover (c % VL) take the scalar form of the same
+ * expression. */
+#include <stdint.h>
+#include <string.h>
+#include "dwpw.h"
+#ifndef VL
+#define VL 8
+#endif
+#if VL == 8
+#define MR 6
+#define FOR_MR(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#elif VL == 16
+#define MR 12
+#define FOR_MR(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#else
+#error "dwpw_impl.h: VL must be 8 or 16"
+#endif
+
+static inline vf NAME(act)(vf v, ct_act act, float alpha)
+{
+    if (act == ACT_RELU) return VMAX(v, VZERO);
+    if (act == ACT_LEAKY_RELU) return VMAX(v, VMUL(v, VSET1(alpha))); /* max(v, alpha v) */
+    return v;
+}
+
+/* ---- the depthwise of one source into the chunk buffer */
+
+/* Four neighbouring output pixels of a 3x3 depthwise (stride st, 1 or 2, a constant where
+ * this is inlined) whose windows lie inside the row, the first starting at column rx of the
+ * row arrays: channels [0, cv) of source q in whole vectors, into o (the first pixel's place
+ * in the chunk buffer, at the source's first channel). The loop over channels is inside the
+ * pixel group, so each input row is read as one contiguous run of (3 + 3 st) pixels, every
+ * input vector feeds up to three FMAs, and four accumulator chains run side by side; products
+ * are summed row by row, column by column, as the naive kernel sums them. */
+static inline __attribute__((always_inline)) void NAME(dw3x4)(const ct_dwpw_job *j, const float *const *rows,
+                                                              int cs, int c0, int cv, int rx, float *o, const int st)
+{
+    const size_t C = (size_t)j->dw.cin, ldb = j->ldb;
+    for (int cb = 0; cb < cv; cb += VL) {
+        vf a0 = VZERO, a1 = VZERO, a2 = VZERO, a3 = VZERO;
+        for (int r = 0; r < 3; r++) {
+            if (!rows[r]) continue;
+            const float *p = rows[r] + (size_t)rx * cs + cb;
+            const float *wp = j->dw_w + 3 * r * C + c0 + cb;
+            const vf w0 = VLOAD(wp), w1 = VLOAD(wp + C), w2 = VLOAD(wp + 2 * C);
+            const vf x0 = VLOAD(p), x1 = VLOAD(p + cs), x2 = VLOAD(p + 2 * cs);
+            a0 = VFMA(x0, w0, a0); a0 = VFMA(x1, w1, a0); a0 = VFMA(x2, w2, a0);
+            if (st == 1) {
+                const vf x3 = VLOAD(p + 3 * cs), x4 = VLOAD(p + 4 * cs), x5 = VLOAD(p + 5 * cs);
+                a1 = VFMA(x1, w0, a1); a1 = VFMA(x2, w1, a1); a1 = VFMA(x3, w2, a1);
+                a2 = VFMA(x2, w0, a2); a2 = VFMA(x3, w1, a2); a2 = VFMA(x4, w2, a2);
+                a3 = VFMA(x3, w0, a3); a3 = VFMA(x4, w1, a3); a3 = VFMA(x5, w2, a3);
+            } else {
+                const vf x3 = VLOAD(p + 3 * cs), x4 = VLOAD(p + 4 * cs);
+                a1 = VFMA(x2, w0, a1); a1 = VFMA(x3, w1, a1); a1 = VFMA(x4, w2, a1);
+                const vf x5 = VLOAD(p + 5 * cs), x6 = VLOAD(p + 6 * cs);
+                a2 = VFMA(x4, w0, a2); a2 = VFMA(x5, w1, a2); a2 = VFMA(x6, w2, a2);
+                const vf x7 = VLOAD(p + 7 * cs), x8 = VLOAD(p + 8 * cs);
+                a3 = VFMA(x6, w0, a3); a3 = VFMA(x7, w1, a3); a3 = VFMA(x8, w2, a3);
+            }
+        }
+        const vf bias = j->dw_b ? VLOAD(j->dw_b + c0 + cb) : VZERO;
+        VSTORE(o + cb, NAME(act)(VADD(a0, bias), j->dw_act, j->dw_alpha));
+        VSTORE(o + ldb + cb, NAME(act)(VADD(a1, bias), j->dw_act, j->dw_alpha));
+        VSTORE(o + 2 * ldb + cb, NAME(act)(VADD(a2, bias), j->dw_act, j->dw_alpha));
+        VSTORE(o + 3 * ldb + cb, NAME(act)(VADD(a3, bias), j->dw_act, j->dw_alpha));
+    }
+}
+
+/* One output pixel x of any odd k, its window clipped to the image: channels [0, cv) in whole
+ * vectors. The row arrays start at image column bx. */
+static void NAME(dw_px)(const ct_dwpw_job *j, const float *const *rows, int bx, int cs, int c0, int cv, int x,
+                        float *o)
+{
+    const ct_conv_shape *s = &j->dw;
+    const int k = s->k;
+    const size_t C = (size_t)s->cin;
+    const int ix = x * s->stride - s->pad_left;
+    const int kx0 = ix < 0 ? -ix : 0, kx1 = ix + k > s->w ? s->w - ix : k;
+    for (int cb = 0; cb < cv; cb += VL) {
+        vf a = VZERO;
+        for (int ky = 0; ky < k; ky++) {
+            if (!rows[ky]) continue;
+            for (int kx = kx0; kx < kx1; kx++)
+                a = VFMA(VLOAD(rows[ky] + (size_t)(ix + kx - bx) * cs + cb), VLOAD(j->dw_w + (ky * k + kx) * C + c0 + cb),
+                         a);
+        }
+        const vf bias = j->dw_b ? VLOAD(j->dw_b + c0 + cb) : VZERO;
+        VSTORE(o + cb, NAME(act)(VADD(a, bias), j->dw_act, j->dw_alpha));
+    }
+}
+
+/* Channels [cv, cs) of source q (fewer than a vector) for the chunk's pixels, scalar. */
+static void NAME(dw_tail)(const ct_dwpw_job *j, const float *const *rows, int bx, int cs, int c0, int cv, int x0,
+                          int np, float *buf)
+{
+    const ct_conv_shape *s = &j->dw;
+    const int k = s->k;
+    const size_t C = (size_t)s->cin;
+    for (int x = x0; x < x0 + np; x++) {
+        const int ix = x * s->stride - s->pad_left;
+        const int kx0 = ix < 0 ? -ix : 0, kx1 = ix + k > s->w ? s->w - ix : k;
+        for (int c = cv; c < cs; c++) {
+            float a = 0.f;
+            for (int ky = 0; ky < k; ky++) {
+                if (!rows[ky]) continue;
+                for (int kx = kx0; kx < kx1; kx++)
+                    a += rows[ky][(size_t)(ix + kx - bx) * cs + c] * j->dw_w[(ky * k + kx) * C + c0 + c];
+            }
+            const float b = j->dw_b ? j->dw_b[c0 + c] : 0.f;
+            buf[(size_t)(x - x0) * j->ldb + c0 + c] = ct_activate(a + b, j->dw_act, j->dw_alpha);
+        }
+    }
+}
+
+/* Source q's channels of the chunk's pixels [x0, x0 + np) of output row oy, into
+ * buf[(x - x0) * ldb + c0 + c]. rows[ky] is the input row of tap row ky from image column bx,
+ * NULL where it lies outside the image (SAME padding). */
+static void NAME(dw)(const ct_dwpw_job *j, int q, int c0, int x0, int np, float *buf, const float *const *rows,
+                     int bx)
+{
+    const ct_conv_shape *s = &j->dw;
+    const int cs = j->src_c[q], cv = cs / VL * VL, st = s->stride;
+    for (int x = x0; x < x0 + np;) {
+        const int ix = x * st - s->pad_left;
+        float *o = buf + (size_t)(x - x0) * j->ldb + c0;
+        if (s->k == 3 && (st == 1 || st == 2) && ix >= 0 && x + 4 <= x0 + np && ix + 3 * st + 3 <= s->w) {
+            if (st == 1) NAME(dw3x4)(j, rows, cs, c0, cv, ix - bx, o, 1);
+            else NAME(dw3x4)(j, rows, cs, c0, cv, ix - bx, o, 2);
+            x += 4;
+        } else {
+            NAME(dw_px)(j, rows, bx, cs, c0, cv, x, o);
+            x++;
+        }
+    }
+    if (cv < cs) NAME(dw_tail)(j, rows, bx, cs, c0, cv, x0, np, buf);
+}
+
+/* Row iy, columns [xa, xb), of the 2x upsampling of source q (h/2 x w/2) into dst (cs floats
+ * per column): per value the operations of ct_upsample2x, in its order. */
+static void NAME(uprow)(const ct_dwpw_job *j, int q, int iy, int xa, int xb, float *dst)
+{
+    const int cs = j->src_c[q], cv = cs / VL * VL, h2 = j->dw.h / 2, w2 = j->dw.w / 2;
+    const int bil = j->src_up[q] == CT_DWPW_UP_BILINEAR;
+    const int y0 = iy / 2, y1 = (iy & 1) && y0 + 1 < h2 ? y0 + 1 : y0;
+    const float fy = (iy & 1) && bil ? 0.5f : 0.f;
+    const float *r0 = j->src[q] + (size_t)y0 * w2 * cs, *r1 = j->src[q] + (size_t)y1 * w2 * cs;
+    const vf vfy = VSET1(fy);
+    for (int x = xa; x < xb; x++, dst += cs) {
+        const int x0 = x / 2, x1 = (x & 1) && x0 + 1 < w2 ? x0 + 1 : x0;
+        const float fx = (x & 1) && bil ? 0.5f : 0.f;
+        const vf vfx = VSET1(fx);
+        const float *a = r0 + (size_t)x0 * cs, *b = r0 + (size_t)x1 * cs;
+        const float *c = r1 + (size_t)x0 * cs, *d = r1 + (size_t)x1 * cs;
+        for (int k = 0; k < cv; k += VL) {
+            vf va = VLOAD(a + k), vc = VLOAD(c + k);
+            vf top = VADD(va, VMUL(vfx, VSUB(VLOAD(b + k), va)));
+            vf bot = VADD(vc, VMUL(vfx, VSUB(VLOAD(d + k), vc)));
+            VSTORE(dst + k, VADD(top, VMUL(vfy, VSUB(bot, top))));
+        }
+        for (int k = cv; k < cs; k++) {
+            float top = a[k] + fx * (b[k] - a[k]);
+            float bot = c[k] + fx * (d[k] - c[k]);
+            dst[k] = top + fy * (bot - top);
+        }
+    }
+}
+
+/* ---- prefetching what the next output row of a tile reads */
+
+/* Byte ranges to prefetch while the GEMM of a chunk row runs: the input rows the next output
+ * row reads that this one did not (k - stride... k - 1 of each source), its residual and its
+ * output (stores read their lines first). The GEMM is long enough (tens of microseconds) to
+ * bring them from memory, where the depthwise, with little arithmetic per byte, would
+ * otherwise wait for them. Each GEMM block issues its share one by one inside its K loop:
+ * issued all at once, prefetches wait for free miss buffers and stall the core. */
+#define PF_MAX (2 * CT_DWPW_MAX_SRC + 2)
+#define PF_LINES 32 /* most lines one block issues */
+typedef struct {
+    const char *p[PF_MAX], *end[PF_MAX];
+    int n, cur;
+    int per_block; /* lines each GEMM block takes: all of them by the last one */
+} NAME(pf);
+
+static inline void NAME(pf_add)(NAME(pf) *f, const float *p, size_t floats)
+{
+    if (f->n < PF_MAX && floats) {
+        f->p[f->n] = (const char *)((uintptr_t)p & ~(uintptr_t)63);
+        f->end[f->n++] = (const char *)(p + floats);
+    }
+}
+
+/* The next (at most max) line addresses, into lines[]; returns how many. */
+static inline int NAME(pf_take)(NAME(pf) *f, const char **lines, int max)
+{
+    int n = 0;
+    while (f && n < max && f->cur < f->n) {
+        lines[n++] = f->p[f->cur];
+        f->p[f->cur] += 64;
+        if (f->p[f->cur] >= f->end[f->cur]) f->cur++;
+    }
+    return n;
+}
+
+/* What output row oy + 1 of the chunk [x0, x0 + np) will read that row oy did not. */
+static void NAME(pf_next_row)(const ct_dwpw_job *j, int oy, int x0, int np, NAME(pf) *f)
+{
+    const ct_conv_shape *s = &j->dw;
+    f->n = f->cur = 0;
+    int ixa = x0 * s->stride - s->pad_left, ixb = (x0 + np - 1) * s->stride - s->pad_left + s->k;
+    if (ixa < 0) ixa = 0;
+    if (ixb > s->w) ixb = s->w;
+    for (int q = 0; q < j->n_src; q++)
+        for (int ky = s->k - s->stride; ky < s->k; ky++) {
+            int iy = (oy + 1) * s->stride + ky - s->pad_top;
+            if (ky < 0 || iy < 0 || iy >= s->h || ixb <= ixa) continue;
+            const size_t cs = (size_t)j->src_c[q];
+            if (j->src_up[q] == CT_DWPW_PLAIN)
+                NAME(pf_add)(f, j->src[q] + ((size_t)iy * s->w + ixa) * cs, (size_t)(ixb - ixa) * cs);
+            else { /* the last half-size row upsampled row iy reads (row iy - 1 read the one before) */
+                const int h2 = s->h / 2, w2 = s->w / 2;
+                const int y = (iy + 1) / 2 < h2 ? (iy + 1) / 2 : h2 - 1, xe = (ixb + 1) / 2 < w2 ? (ixb + 1) / 2 : w2;
+                NAME(pf_add)(f, j->src[q] + ((size_t)y * w2 + ixa / 2) * cs, (size_t)(xe - ixa / 2) * cs);
+            }
+        }
+    const size_t o = ((size_t)(oy + 1) * s->ow + x0) * j->pw->cout, n = (size_t)np * j->pw->cout;
+    if (j->ep && j->ep->residual) NAME(pf_add)(f, j->ep->residual + o, n);
+    NAME(pf_add)(f, j->out + o, n);
+    size_t lines = 0;
+    for (int r = 0; r < f->n; r++) lines += (size_t)(f->end[r] - f->p[r] + 63) / 64;
+    const size_t blocks = (size_t)((j->pw->cout + 2 * VL - 1) / (2 * VL)) * (size_t)((np + MR - 1) / MR);
+    f->per_block = (int)((lines + blocks - 1) / blocks);
+    if (f->per_block > PF_LINES) f->per_block = PF_LINES;
+}
+
+/* ---- the pointwise GEMM with its epilogue */
+
+/* Stores n <= 2 VL output channels from co of pixel px through the epilogue: whole vectors
+ * with vector arithmetic (the same operations, in the same order, as the scalar epilogue). */
+static inline __attribute__((always_inline)) void NAME(store)(const ct_dwpw_job *j, size_t px, int co, int n, vf a0,
+                                                              vf a1)
+{
+    const ct_epilogue *ep = j->ep;
+    const int N = j->pw->cout;
+    float *o = j->out + px * N + co;
+    const float *res = ep && ep->residual ? ep->residual + px * N + co : NULL;
+    if (n == VL || n == 2 * VL) {
+        vf v[2] = {a0, a1};
+        for (int q = 0; q < n / VL; q++) {
+            vf x = v[q];
+            if (ep) {
+                if (ep->bias) x = VADD(x, VLOAD(ep->bias + co + VL * q));
+                x = NAME(act)(x, ep->act, ep->alpha);
+                if (res) x = NAME(act)(VADD(x, VLOAD(res + VL * q)), ep->post_act, ep->post_alpha);
+            }
+            VSTORE(o + VL * q, x);
+        }
+        return;
+    }
+    float t[2 * VL];
+    VSTORE(t, a0);
+    VSTORE(t + VL, a1);
+    for (int c = 0; c < n; c++) {
+        float v = t[c];
+        if (ep) {
+            if (ep->bias) v += ep->bias[co + c];
+            v = ct_activate(v, ep->act, ep->alpha);
+            if (res) v = ct_activate(v + res[c], ep->post_act, ep->post_alpha);
+        }
+        o[c] = v;
+    }
+}
+
+#define DECL(p) vf c##p##a = VZERO, c##p##b = VZERO;
+#define STEP2(p)                                                                                                  \
+    {                                                                                                             \
+        vf x_ = VSET1(a[(size_t)(p) * lda + k]);                                                                  \
+        c##p##a = VFMA(x_, w0, c##p##a);                                                                          \
+        c##p##b = VFMA(x_, w1, c##p##b);                                                                          \
+    }
+#define STEP1(p) { c##p##a = VFMA(VSET1(a[(size_t)(p) * lda + k]), w0, c##p##a); }
+#define STORE(p) if ((p) < m) NAME(store)(j, px + (p), co, n, c##p##a, c##p##b);
+
+/* MR pixels (rows of a, lda floats apart) by n <= 2 VL output channels from co: the weights
+ * w are the panel's [K][CT_PW_PANEL] from the sub-panel's first channel. Every weight vector
+ * loaded feeds MR FMAs and every broadcast input one or two; the accumulators stay in
+ * registers for the whole K loop. Only the first m <= MR pixels are stored (all MR rows of a
+ * must be readable). */
+static void NAME(block)(const ct_dwpw_job *j, const float *a, size_t lda, const float *w, int K, size_t px, int co,
+                        int n, int m, const char *const *pl, int npl)
+{
+    FOR_MR(DECL)
+    int next = 0; /* one prefetch every other k */
+    if (n > VL) {
+        for (int k = 0; k < K; k++, w += CT_PW_PANEL) {
+            if (!(k & 1) && next < npl) __builtin_prefetch(pl[next++]);
+            const vf w0 = VLOAD(w), w1 = VLOAD(w + VL);
+            FOR_MR(STEP2)
+        }
+    } else {
+        for (int k = 0; k < K; k++, w += CT_PW_PANEL) {
+            if (!(k & 1) && next < npl) __builtin_prefetch(pl[next++]);
+            const vf w0 = VLOAD(w);
+            FOR_MR(STEP1)
+        }
+    }
+    while (next < npl) __builtin_prefetch(pl[next++]);
+    FOR_MR(STORE)
+}
+
+/* Fewer than MR pixels at the end of a tensor: one at a time. */
+static void NAME(block_tail)(const ct_dwpw_job *j, const float *a, size_t lda, const float *w, int K, size_t px,
+                             int co, int n, int m)
+{
+    for (int p = 0; p < m; p++) {
+        vf s0 = VZERO, s1 = VZERO;
+        const float *ap = a + (size_t)p * lda, *wp = w;
+        for (int k = 0; k < K; k++, wp += CT_PW_PANEL) {
+            vf x = VSET1(ap[k]);
+            s0 = VFMA(x, VLOAD(wp), s0);
+            if (n > VL) s1 = VFMA(x, VLOAD(wp + VL), s1);
+        }
+        NAME(store)(j, px + p, co, n, s0, s1);
+    }
+}
+
+/* out[px0 + p] for the np pixels p of a (lda floats apart, rows readable: rows >= np; a
+ * last partial block computes whole when it may read MR rows, which costs what a full block
+ * costs, far less than pixels one at a time). The loop runs over sub-panels of 2 VL output
+ * channels outside the pixel blocks, so a sub-panel's weights (K x 2 VL floats) stay in L1
+ * while the chunk's pixels stream past them. */
+static void NAME(gemm)(const ct_dwpw_job *j, const float *a, size_t lda, int np, size_t rows, size_t px0, NAME(pf) *f)
+{
+    const ct_pointwise *pw = j->pw;
+    const int K = pw->cin, N = pw->cout;
+    for (int pn = 0; pn < pw->panels; pn++)
+        for (int sub = 0; sub < CT_PW_PANEL; sub += 2 * VL) {
+            const int co = pn * CT_PW_PANEL + sub;
+            if (co >= N) break;
+            const int n = N - co < 2 * VL ? N - co : 2 * VL;
+            const float *w = pw->w + (size_t)pn * K * CT_PW_PANEL + sub;
+            int p = 0;
+            for (; p < np && (size_t)p + MR <= rows; p += MR) {
+                const char *pl[PF_LINES];
+                const int npl = f ? NAME(pf_take)(f, pl, f->per_block) : 0;
+                NAME(block)(j, a + (size_t)p * lda, lda, w, K, px0 + p, co, n, np - p < MR ? np - p : MR, pl, npl);
+            }
+            if (p < np) NAME(block_tail)(j, a + (size_t)p * lda, lda, w, K, px0 + p, co, n, np - p);
+        }
+}
+
+#undef DECL
+#undef STEP2
+#undef STEP1
+#undef STORE
+
+void NAME(ct_dwpw_tile)(void *arg, int i, int tid)
+{
+    const ct_dwpw_job *j = arg;
+    const ct_conv_shape *s = &j->dw;
+    float *buf = j->buf + (size_t)tid * j->share, *ring = buf + (size_t)j->chunk * j->ldb;
+    const int x0 = i % j->col_chunks * j->chunk, y0 = i / j->col_chunks * j->band;
+    const int np = s->ow - x0 < j->chunk ? s->ow - x0 : j->chunk, y1 = s->oh - y0 < j->band ? s->oh : y0 + j->band;
+    /* the image columns the chunk reads */
+    int ixa = x0 * s->stride - s->pad_left, ixb = (x0 + np - 1) * s->stride - s->pad_left + s->k;
+    if (ixa < 0) ixa = 0;
+    if (ixb > s->w) ixb = s->w;
+    /* which upsampled row each ring slot holds (row iy in slot iy % k), for this tile */
+    int held[CT_DWPW_MAX_SRC][CT_DWPW_MAX_K];
+    for (int q = 0; q < j->n_src; q++)
+        for (int r = 0; r < s->k; r++) held[q][r] = -1;
+    NAME(pf) f;
+    for (int oy = y0; oy < y1; oy++) {
+        for (int q = 0, c0 = 0; q < j->n_src; c0 += j->src_c[q], q++) {
+            const float *rows[CT_DWPW_MAX_K];
+            const size_t cs = (size_t)j->src_c[q];
+            for (int ky = 0; ky < s->k; ky++) {
+                const int iy = oy * s->stride + ky - s->pad_top;
+                if (iy < 0 || iy >= s->h) rows[ky] = NULL;
+                else if (j->src_up[q] == CT_DWPW_PLAIN) rows[ky] = j->src[q] + (size_t)iy * s->w * cs;
+                else {
+                    float *slot = ring + j->ring_off[q] + (size_t)(iy % s->k) * j->ring_cols * cs;
+                    if (held[q][iy % s->k] != iy) {
+                        NAME(uprow)(j, q, iy, ixa, ixb, slot);
+                        held[q][iy % s->k] = iy;
+                    }
+                    rows[ky] = slot;
+                }
+            }
+            NAME(dw)(j, q, c0, x0, np, buf, rows, j->src_up[q] == CT_DWPW_PLAIN ? 0 : ixa);
+        }
+        if (oy + 1 < y1) NAME(pf_next_row)(j, oy, x0, np, &f);
+        else f.n = f.cur = f.per_block = 0;
+        NAME(gemm)(j, buf, j->ldb, np, (size_t)j->chunk, (size_t)oy * s->ow + x0, &f);
+        const char *pl[PF_LINES]; /* whatever the blocks did not take */
+        for (int n; (n = NAME(pf_take)(&f, pl, PF_LINES)) > 0;)
+            for (int l = 0; l < n; l++) __builtin_prefetch(pl[l]);
+    }
+}
+
+void NAME(ct_pw_chunk)(void *arg, int i, int tid)
+{
+    const ct_dwpw_job *j = arg;
+    const size_t p0 = (size_t)i * j->chunk;
+    const int np = j->pixels - p0 < (size_t)j->chunk ? (int)(j->pixels - p0) : j->chunk;
+    NAME(gemm)(j, j->src[0] + p0 * j->pw->cin, (size_t)j->pw->cin, np, j->pixels - p0, p0, NULL);
+}
+#undef MR
+#undef FOR_MR
+#undef PF_MAX
+#undef PF_LINES
