@@ -14,7 +14,9 @@
  * through shared memory one 16x16 fragment per warp, and the fp32 result is stored NHWC.
  *
  * Two A gathers: VEC when cin % 32 == 0 (a 32-wide chunk is 32 consecutive channels of one
- * tap: four float4 loads per thread, their pixel coordinates computed once), else a scalar
+ * tap: four float4 loads per thread, their pixel coordinates computed once) or when the
+ * kernel is 1x1 and cin % 4 == 0 (one tap: the chunk past cin is zeros, a float4 lies wholly
+ * inside or outside; the student model's 40- and 80-channel pointwise layers), else a scalar
  * gather for any cin (the 3-channel first layer, concatenations). */
 #include <cuda_fp16.h>
 #include <mma.h>
@@ -86,10 +88,11 @@ __global__ void __launch_bounds__(THREADS) conv_igemm_kernel(ct_cu_conv c, const
         if constexpr (VEC) {
             const int tap = k0 / c.cin, ci0 = k0 - tap * c.cin;
             const int ky = tap / c.k, kx = tap - ky * c.k;
+            const bool cok = ci0 + col4 * 4 < c.cin; /* false only past cin of a 1x1 kernel */
 #pragma unroll
             for (int j = 0; j < A_VEC; j++) {
                 int iy = vy[j] + ky, ix = vx[j] + kx;
-                if ((unsigned)iy < (unsigned)c.h && (unsigned)ix < (unsigned)c.w)
+                if (cok && (unsigned)iy < (unsigned)c.h && (unsigned)ix < (unsigned)c.w)
                     ra[j] = __ldg(reinterpret_cast<const float4 *>(
                         in + ((size_t)iy * c.w + ix) * c.cin + ci0 + col4 * 4));
                 else
@@ -210,7 +213,7 @@ cudaError_t launch(const ct_cu_conv *c, const void *wt, int kpad, cudaStream_t s
     size_t P = (size_t)c->oh * c->ow;
     dim3 grid((unsigned)((P + BM - 1) / BM), (unsigned)((c->cout + BN - 1) / BN));
     const T *w = static_cast<const T *>(wt);
-    if (c->cin % BK == 0)
+    if (c->cin % BK == 0 || (c->k == 1 && c->cin % 4 == 0))
         conv_igemm_kernel<T, WARPS_M, FM, FN, true><<<grid, THREADS, 0, s>>>(*c, w, kpad);
     else
         conv_igemm_kernel<T, WARPS_M, FM, FN, false><<<grid, THREADS, 0, s>>>(*c, w, kpad);

@@ -41,8 +41,16 @@ cudaError_t ct_cu_im2col(const ct_cu_conv *c, int oy0, int rows, float *col, cud
 /* The epilogue in place on c->out (after a GEMM or cuDNN wrote the raw sums there). */
 cudaError_t ct_cu_epilogue(const ct_cu_conv *c, cudaStream_t s);
 
-/* Depthwise convolution, w is [k][k][c] float32 (cin == cout). */
+/* Depthwise convolution (depthwise.cu), w is [k][k][c] float32 (cin == cout); 3x3 with stride
+ * 1 or 2 has its own kernel. */
 cudaError_t ct_cu_depthwise(const ct_cu_conv *c, const float *w, cudaStream_t s);
+/* Part of the depthwise convolution c: output rows [oy0, oy0 + rows) and channels
+ * [c0, c0 + in_c), from in, a tensor of in_c channels holding input channels [c0, c0 + in_c)
+ * (c->in itself when in_c == c->cin; otherwise one input of a concatenation the convolution
+ * reads, which is never stored). c->out has c->cout channels per pixel and its row 0 is
+ * output row oy0; w and c->bias are the whole filter's. */
+cudaError_t ct_cu_depthwise_part(const ct_cu_conv *c, const float *w, const float *in, int in_c, int c0, int oy0,
+                                 int rows, cudaStream_t s);
 /* out = act(a + b), n floats. */
 cudaError_t ct_cu_add(const float *a, const float *b, float *out, size_t n, int act, float alpha,
                       cudaStream_t s);

@@ -1,5 +1,6 @@
 /* Memory-bound kernels of the CUDA backend: im2col and the conv epilogue (for the cuBLAS
- * and cuDNN paths), depthwise convolution, add, concat, 2x upsampling with the fused skip add.
+ * and cuDNN paths), add, concat, 2x upsampling with the fused skip add (depthwise
+ * convolution is in depthwise.cu).
  * Grid-stride loops over NHWC float32; arithmetic written with explicitly rounded operations
  * (__fadd_rn, __fmul_rn) where the CPU backend's result should be matched bit for bit. */
 #include "cuda_common.cuh"
@@ -30,25 +31,19 @@ __global__ void epilogue_kernel(ct_cu_conv c, size_t total)
     }
 }
 
-__global__ void depthwise_kernel(ct_cu_conv c, const float *__restrict__ wt, size_t total)
+/* The same on four channels at a time (cout % 4 == 0, out and res 16-byte aligned): the
+ * pointwise layers' GEMM output is streamed once with 16-byte loads and stores. */
+__global__ void epilogue4_kernel(ct_cu_conv c, size_t total4)
 {
-    const int C = c.cin;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-        size_t p = i / (size_t)C;
-        int ch = (int)(i - p * (size_t)C);
-        int oy = (int)(p / (size_t)c.ow), ox = (int)(p % (size_t)c.ow);
-        float acc = 0.f;
-        for (int ky = 0; ky < c.k; ky++) {
-            int iy = oy * c.stride + ky - c.pad_top;
-            if ((unsigned)iy >= (unsigned)c.h) continue;
-            for (int kx = 0; kx < c.k; kx++) {
-                int ix = ox * c.stride + kx - c.pad_left;
-                if ((unsigned)ix >= (unsigned)c.w) continue;
-                acc = __fadd_rn(acc, __fmul_rn(__ldg(c.in + ((size_t)iy * c.w + ix) * C + ch),
-                                               __ldg(wt + ((size_t)ky * c.k + kx) * C + ch)));
-            }
-        }
-        c.out[i] = ct_cu_epi(c, acc, ch, i);
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total4; i += (size_t)gridDim.x * blockDim.x) {
+        const size_t o = 4 * i;
+        const int n = (int)(o % (size_t)c.cout);
+        float4 v = reinterpret_cast<const float4 *>(c.out)[i];
+        v.x = ct_cu_epi(c, v.x, n, o);
+        v.y = ct_cu_epi(c, v.y, n + 1, o + 1);
+        v.z = ct_cu_epi(c, v.z, n + 2, o + 2);
+        v.w = ct_cu_epi(c, v.w, n + 3, o + 3);
+        reinterpret_cast<float4 *>(c.out)[i] = v;
     }
 }
 
@@ -114,15 +109,10 @@ cudaError_t ct_cu_epilogue(const ct_cu_conv *c, cudaStream_t s)
 {
     size_t total = (size_t)c->oh * c->ow * c->cout;
     if (!total || (!c->bias && !c->res && c->act == ACT_NONE)) return cudaSuccess;
-    epilogue_kernel<<<ct_cu_blocks(total), 256, 0, s>>>(*c, total);
-    return cudaGetLastError();
-}
-
-cudaError_t ct_cu_depthwise(const ct_cu_conv *c, const float *w, cudaStream_t s)
-{
-    size_t total = (size_t)c->oh * c->ow * c->cout;
-    if (!total) return cudaSuccess;
-    depthwise_kernel<<<ct_cu_blocks(total), 256, 0, s>>>(*c, w, total);
+    if (c->cout % 4 == 0 && (reinterpret_cast<size_t>(c->out) & 15) == 0 && (reinterpret_cast<size_t>(c->res) & 15) == 0)
+        epilogue4_kernel<<<ct_cu_blocks(total / 4), 256, 0, s>>>(*c, total / 4);
+    else
+        epilogue_kernel<<<ct_cu_blocks(total), 256, 0, s>>>(*c, total);
     return cudaGetLastError();
 }
 

@@ -1,10 +1,12 @@
 /* The CUDA backend: the same graph and plan as the CPU backend, run on one GPU.
  *
  * Memory (all per backend, that is per context): one device arena of plan->arena_bytes for
- * the activations (fp32 NHWC, the CPU's layout, so write/read are plain copies), one device
- * scratch buffer for the hungriest node (im2col bands, the cuDNN workspace, the guided
- * filter's coefficient planes), the model's weights uploaded once on the first reserve (fp32
- * copies always; fp16 copies padded for the tensor-core kernel when the precision is FP16), and a pinned host buffer through which write/read stage with cudaMemcpyAsync. Each
+ * the activations (fp32 NHWC, the CPU's layout, so write/read are plain copies) and the
+ * outputs of fused depthwise convolutions, one device scratch buffer for the hungriest node
+ * (im2col bands, the cuDNN workspace, the guided filter's coefficient planes), the model's
+ * weights uploaded once on the first reserve (fp32 copies always; fp16 copies padded for the
+ * tensor-core kernel when the precision is FP16), and a pinned host buffer through which
+ * write/read stage with cudaMemcpyAsync. Each
  * grows only when a plan needs more. A device_memory_budget bounds arena + scratch + weights:
  * im2col bands shrink to fit it, and a plan that cannot fit fails with CARTOON_E_LIMIT.
  *
@@ -18,22 +20,35 @@
  *                                         operands, fp32 accumulation, fused epilogue
  *   precision FP16, conv IM2COL           the exact fp32 cuBLAS path (IM2COL is "the exact
  *                                         reference path" in cartoon.h)
- *   CARTOON_CUDA_CONV=cudnn (environment) cudnnConvolutionForward, NHWC fp32 tensors, FMA math
- *                                         for FP32, tensor-op math with conversion for FP16,
- *                                         then the epilogue kernel; only for convolutions whose
- *                                         SAME padding is symmetric (cuDNN has no asymmetric
- *                                         padding): the stride-2 convs on even sizes take the
- *                                         precision's default path
+ *   CARTOON_CUDA_CONV=cudnn (environment) cudnnConvolutionForward (conv_cudnn.cu), NHWC fp32
+ *                                         tensors, FMA math for FP32, tensor-op math with
+ *                                         conversion for FP16, then the epilogue kernel; only
+ *                                         for convolutions whose SAME padding is symmetric
+ *                                         (cuDNN has no asymmetric padding): the stride-2 convs
+ *                                         on even sizes take the precision's default path. In a
+ *                                         build without cuDNN this request is UNSUPPORTED.
  *   CARTOON_CUDA_CONV=cublas              the cuBLAS path whatever the precision
+ * A 1x1 stride-1 conv (pointwise) skips im2col: one cublasSgemm over the NHWC input, then the
+ * epilogue kernel (float4 when cout % 4 == 0); the FP16 kernel reads its input with float4 loads.
  * Precision BF16 is a CPU option: creating the backend with it fails with CARTOON_E_UNSUPPORTED
  * (device AUTO then falls back to the CPU).
- * Depthwise conv, add, concat, upsample (+ fused skip) and the guided filter are fp32 kernels
- * (elementwise.cu, guided_filter.cu) that compute what the CPU computes. */
+ * Depthwise conv (depthwise.cu: its own kernel for 3x3 stride 1 and 2), add, concat, upsample
+ * (+ fused skip) and the guided filter are fp32 kernels (elementwise.cu, guided_filter.cu) that
+ * compute what the CPU computes.
+ *
+ * Fusion (ct_fusion_caps, plan.h): a conv with the add that follows it (residual epilogue), an
+ * upsample with its skip add (written over the skip), and the depthwise-separable chains of the
+ * student model: a depthwise fused into the pointwise that reads it writes its output, a band
+ * of rows at a time, to the chain's scratch in the arena (cuda_scratch: planned with the
+ * tensors' lifetimes, so it reuses dead tensors' memory and the cost model counts it), and the
+ * pointwise GEMM (cuBLAS, or the FP16 kernel; never cuDNN) reads each band from there; when the
+ * depthwise reads a concat, the concat is never stored: the depthwise convolves each of its
+ * inputs, where its producer left it, into that input's channel range of the band. */
 #include <cublas_v2.h>
-#include <cudnn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "conv_cudnn.h"
 #include "cuda_common.cuh"
 
 extern "C" {
@@ -57,7 +72,7 @@ struct node_weights {
 
 struct node_conf {
     int path;
-    cudnnConvolutionFwdAlgo_t algo;
+    int algo; /* cuDNN's */
     size_t workspace;
 };
 
@@ -70,10 +85,7 @@ struct cuda_backend {
     cudaStream_t stream;
     cudaEvent_t staged; /* the last host-to-device copy out of the pinned buffer is done */
     cublasHandle_t cublas;
-    cudnnHandle_t cudnn;
-    cudnnTensorDescriptor_t xd, yd;
-    cudnnFilterDescriptor_t wd;
-    cudnnConvolutionDescriptor_t cd;
+    ct_cudnn *cudnn; /* only with CARTOON_CUDA_CONV=cudnn */
 
     const cartoon_model *wmodel; /* the model whose weights are uploaded */
     unsigned char *wmem;
@@ -111,13 +123,6 @@ cartoon_status cu_fail(ct_err *e, cudaError_t err, const char *where, const char
         if (st_ != CUBLAS_STATUS_SUCCESS)                                               \
             return ct_fail(e, CARTOON_E_DEVICE, "CUDA %s: %s failed: %s", where, what,   \
                            cublasGetStatusString(st_));                                 \
-    } while (0)
-#define CUDNN(call, what)                                                               \
-    do {                                                                                \
-        cudnnStatus_t st_ = (call);                                                     \
-        if (st_ != CUDNN_STATUS_SUCCESS)                                                \
-            return ct_fail(e, CARTOON_E_DEVICE, "CUDA %s: %s failed: %s", where, what,   \
-                           cudnnGetErrorString(st_));                                   \
     } while (0)
 
 unsigned char *tensor(cuda_backend *b, const ct_plan *p, int i) { return b->arena + p->t[p->t[i].store].offset; }
@@ -224,50 +229,6 @@ int symmetric_padding(const ct_conv_shape *s)
     return th == 2 * s->pad_top && tw == 2 * s->pad_left;
 }
 
-cartoon_status set_cudnn_conv(cuda_backend *b, const ct_conv_shape *s, ct_err *e)
-{
-    const char *where = "cuDNN";
-    CUDNN(cudnnSetTensor4dDescriptor(b->xd, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, 1, s->cin, s->h, s->w), "input descriptor");
-    CUDNN(cudnnSetTensor4dDescriptor(b->yd, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, 1, s->cout, s->oh, s->ow), "output descriptor");
-    CUDNN(cudnnSetFilter4dDescriptor(b->wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, s->cout, s->cin, s->k, s->k), "filter descriptor");
-    CUDNN(cudnnSetConvolution2dDescriptor(b->cd, s->pad_top, s->pad_left, s->stride, s->stride, 1, 1,
-                                          CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT), "convolution descriptor");
-    CUDNN(cudnnSetConvolutionMathType(b->cd, b->lowp ? CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION : CUDNN_FMA_MATH), "math type");
-    int n, c, h, w;
-    CUDNN(cudnnGetConvolution2dForwardOutputDim(b->cd, b->xd, b->wd, &n, &c, &h, &w), "output size");
-    if (n != 1 || c != s->cout || h != s->oh || w != s->ow)
-        return ct_fail(e, CARTOON_E_INTERNAL, "cuDNN output %dx%dx%d differs from the plan's %dx%dx%d", h, w, c, s->oh, s->ow, s->cout);
-    return CARTOON_OK;
-}
-
-cartoon_status pick_cudnn_algo(cuda_backend *b, const ct_conv_shape *s, size_t limit, node_conf *nc, const char *name, ct_err *e)
-{
-    const char *where = name;
-    cartoon_status st = set_cudnn_conv(b, s, e);
-    if (st) return st;
-    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int got = 0;
-    CUDNN(cudnnGetConvolutionForwardAlgorithm_v7(b->cudnn, b->xd, b->wd, b->cd, b->yd, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                                                 &got, perf), "algorithm heuristics");
-    int pick = -1;
-    for (int pass = 0; pass < 2 && pick < 0; pass++)
-        for (int k = 0; k < got; k++) {
-            if (perf[k].status != CUDNN_STATUS_SUCCESS || perf[k].memory > limit) continue;
-            /* FP32: first pass only algorithms that run in FMA math (no TF32) */
-            if (pass == 0 && !b->lowp && perf[k].mathType != CUDNN_FMA_MATH) continue;
-            pick = k;
-            break;
-        }
-    if (pick < 0)
-        return ct_fail(e, CARTOON_E_DEVICE, "CUDA %s: cuDNN offers no convolution algorithm for %dx%dx%d -> %d (k%d s%d) within %zu bytes of workspace",
-                       name, s->h, s->w, s->cin, s->cout, s->k, s->stride, limit);
-    size_t ws = 0;
-    CUDNN(cudnnGetConvolutionForwardWorkspaceSize(b->cudnn, b->xd, b->wd, b->cd, b->yd, perf[pick].algo, &ws), "workspace size");
-    nc->algo = perf[pick].algo;
-    nc->workspace = ws;
-    return CARTOON_OK;
-}
-
 size_t im2col_rows(const ct_conv_shape *s, size_t tile)
 {
     size_t row = (size_t)s->ow * s->k * s->k * s->cin * sizeof(float);
@@ -308,9 +269,11 @@ cartoon_status cuda_reserve(ct_backend *be, const cartoon_model *m, const ct_pla
         if (n->op == OP_CONV2D) {
             ct_conv_shape s;
             conv_geometry(n, &p->t[n->in[0]], &s);
-            if (b->pref == PREF_CUDNN && symmetric_padding(&s)) {
+            /* a pointwise reading a fused depthwise's band takes a GEMM (run_dw_pw) */
+            const int after_dw = i > 0 && p->t[i - 1].fused && m->nodes[i - 1].op == OP_DEPTHWISE_CONV2D;
+            if (b->pref == PREF_CUDNN && symmetric_padding(&s) && !after_dw) {
                 size_t lim = avail < CUDNN_WORKSPACE_CAP ? avail : CUDNN_WORKSPACE_CAP;
-                if ((st = pick_cudnn_algo(b, &s, lim, nc, n->name, e))) return st;
+                if ((st = ct_cudnn_plan(b->cudnn, &s, b->lowp, lim, &nc->algo, &nc->workspace, n->name, e))) return st;
                 nc->path = PATH_CUDNN;
                 if (nc->workspace > need) need = nc->workspace;
             } else if (b->lowp && b->pref != PREF_CUBLAS && b->cfg.conv != CARTOON_CONV_IM2COL) {
@@ -469,12 +432,124 @@ cartoon_status run_conv_cublas(cuda_backend *b, const ct_conv_shape &s, const ct
 cartoon_status run_conv_cudnn(cuda_backend *b, const ct_conv_shape &s, const ct_cu_conv &cc, const node_weights &w,
                               const node_conf &nc, const char *where, ct_err *e)
 {
-    const float one = 1.f, zero = 0.f;
-    cartoon_status st = set_cudnn_conv(b, &s, e);
+    cartoon_status st = ct_cudnn_run(b->cudnn, &s, b->lowp, nc.algo, cc.in, w.w32, cc.out, b->scratch, nc.workspace,
+                                     where, e);
     if (st) return st;
-    CUDNN(cudnnConvolutionForward(b->cudnn, &one, b->xd, cc.in, b->wd, w.w32, b->cd, nc.algo, b->scratch, nc.workspace,
-                                  &zero, b->yd, cc.out), "cudnnConvolutionForward");
     CU(ct_cu_epilogue(&cc, b->stream), "epilogue kernel");
+    return CARTOON_OK;
+}
+
+/* Node i's convolution reading `in` and writing its (chain's) buffer, with the add fused
+ * into it, if any, as the residual epilogue. */
+ct_cu_conv conv_args(cuda_backend *b, const cartoon_model *m, const ct_plan *p, int i, const float *in, ct_conv_shape *s)
+{
+    const ct_node *n = &m->nodes[i];
+    const ct_node *add = p->t[i].fused && m->nodes[i + 1].op == OP_ADD ? &m->nodes[i + 1] : NULL;
+    conv_geometry(n, &p->t[n->in[0]], s);
+    ct_cu_conv cc;
+    cc.in = in;
+    cc.out = ftensor(b, p, i);
+    cc.bias = b->nw[i].b32;
+    cc.res = add ? ftensor(b, p, add->in[0] == i ? add->in[1] : add->in[0]) : NULL;
+    cc.h = s->h; cc.w = s->w; cc.cin = s->cin;
+    cc.oh = s->oh; cc.ow = s->ow; cc.cout = s->cout;
+    cc.k = s->k; cc.stride = s->stride; cc.pad_top = s->pad_top; cc.pad_left = s->pad_left;
+    cc.act = n->act;
+    cc.alpha = n->alpha;
+    cc.post_act = add ? add->act : ACT_NONE;
+    cc.post_alpha = add ? add->alpha : 0.f;
+    return cc;
+}
+
+cartoon_status run_conv(cuda_backend *b, const cartoon_model *m, const ct_plan *p, int i, const float *in,
+                        const char *where, ct_err *e)
+{
+    ct_conv_shape s;
+    ct_cu_conv cc = conv_args(b, m, p, i, in, &s);
+    const node_weights &w = b->nw[i];
+    switch (b->conf[i].path) {
+    case PATH_IGEMM:
+        CU(ct_cu_conv_igemm(&cc, w.w16, w.kpad, b->stream), "implicit-GEMM conv kernel");
+        return CARTOON_OK;
+    case PATH_CUBLAS: return run_conv_cublas(b, s, cc, w, where, e);
+    case PATH_CUDNN: return run_conv_cudnn(b, s, cc, w, b->conf[i], where, e);
+    default: return ct_fail(e, CARTOON_E_INTERNAL, "CUDA %s: no convolution path planned", where);
+    }
+}
+
+/* Output rows [oy0, oy0 + rows) of depthwise node i into out (from its row 0: its own
+ * buffer, or the band a fused pointwise reads). When its input is a concatenation the plan
+ * elided, each of the concatenation's inputs is convolved into its channel range of the
+ * output where its producer left it. */
+cartoon_status run_depthwise(cuda_backend *b, const cartoon_model *m, const ct_plan *p, int i, float *out, int oy0,
+                             int rows, const char *where, ct_err *e)
+{
+    const ct_node *n = &m->nodes[i];
+    const int src = n->in[0];
+    ct_conv_shape s;
+    ct_cu_conv cc = conv_args(b, m, p, i, ftensor(b, p, src), &s);
+    cc.out = out;
+    const float *w = b->nw[i].w32;
+    const ct_node *cat = &m->nodes[src];
+    if (cat->op != OP_CONCAT || !p->t[src].fused) {
+        CU(ct_cu_depthwise_part(&cc, w, cc.in, cc.cin, 0, oy0, rows, b->stream), "depthwise kernel");
+        return CARTOON_OK;
+    }
+    for (int k = 0, c0 = 0; k < cat->n_in; k++) {
+        const int c = p->t[cat->in[k]].c;
+        CU(ct_cu_depthwise_part(&cc, w, ftensor(b, p, cat->in[k]), c, c0, oy0, rows, b->stream),
+           "depthwise kernel (concat input)");
+        c0 += c;
+    }
+    return CARTOON_OK;
+}
+
+/* Rows of a fused depthwise's output computed per band (dw_band_rows of them): the band is
+ * the chain's arena scratch, the pointwise GEMM reads it at once. Bands keep the scratch small
+ * beside the chain's inputs and output, which are all live at its step; DW_BAND_BYTES is large
+ * enough that only the biggest chains at 1024x1024 and up take more than one. */
+constexpr size_t DW_BAND_BYTES = 128u << 20;
+
+int dw_band_rows(const ct_tensor_plan *t)
+{
+    const size_t row = (size_t)t->w * t->c * sizeof(float);
+    size_t r = row ? DW_BAND_BYTES / row : 1;
+    if (r < 1) r = 1;
+    if (r > (size_t)t->h) r = (size_t)t->h;
+    return (int)r;
+}
+
+/* The chain depthwise i -> pointwise i + 1 (-> the add fused into it), band by band: the
+ * depthwise's rows into the band, then the pointwise on those rows (a 1x1 stride-1 conv: the
+ * band of its input is the band of its output). */
+cartoon_status run_dw_pw(cuda_backend *b, const cartoon_model *m, const ct_plan *p, int i, float *band, ct_err *e)
+{
+    const ct_tensor_plan *t = &p->t[i];
+    const int rows = dw_band_rows(t);
+    const int j = i + 1;
+    char where[CT_NAME_MAX + 16];
+    for (int y0 = 0; y0 < t->h; y0 += rows) {
+        const int r = t->h - y0 < rows ? t->h - y0 : rows;
+        snprintf(where, sizeof where, "node '%s'", m->nodes[i].name);
+        cartoon_status st = run_depthwise(b, m, p, i, band, y0, r, where, e);
+        if (st) return st;
+        snprintf(where, sizeof where, "node '%s'", m->nodes[j].name);
+        ct_conv_shape s;
+        ct_cu_conv cc = conv_args(b, m, p, j, band, &s);
+        const size_t skip = (size_t)y0 * s.ow * s.cout;
+        cc.out += skip;
+        if (cc.res) cc.res += skip;
+        cc.h = cc.oh = s.h = s.oh = r;
+        switch (b->conf[j].path) {
+        case PATH_IGEMM:
+            CU(ct_cu_conv_igemm(&cc, b->nw[j].w16, b->nw[j].kpad, b->stream), "implicit-GEMM conv kernel");
+            break;
+        case PATH_CUBLAS:
+            if ((st = run_conv_cublas(b, s, cc, b->nw[j], where, e))) return st;
+            break;
+        default: return ct_fail(e, CARTOON_E_INTERNAL, "CUDA %s: no path planned for a pointwise conv after a depthwise", where);
+        }
+    }
     return CARTOON_OK;
 }
 
@@ -482,52 +557,24 @@ cartoon_status cuda_run(ct_backend *be, const cartoon_model *m, const ct_plan *p
 {
     cuda_backend *b = reinterpret_cast<cuda_backend *>(be);
     const ct_node *n = &m->nodes[i];
-    const ct_tensor_plan *o = &p->t[i];
     char where[CT_NAME_MAX + 16];
-    snprintf(where, sizeof where, "node '%s'", n->name);
     if (n->op == OP_INPUT) return CARTOON_OK;
     CU(cudaSetDevice(b->device), "cudaSetDevice");
+    const int step = i; /* the first node of a fused chain: its arena scratch is the chain's */
+    /* An elided concat runs as part of the depthwise that reads it (run_depthwise). */
+    if (n->op == OP_CONCAT && p->t[i].fused) n = &m->nodes[++i];
+    snprintf(where, sizeof where, "node '%s'", n->name);
+    const ct_tensor_plan *o = &p->t[i];
     float *out = ftensor(b, p, i);
     const float *a = n->n_in ? ftensor(b, p, n->in[0]) : NULL;
     const ct_tensor_plan *ta = n->n_in ? &p->t[n->in[0]] : NULL;
 
-    const float *residual = NULL;
-    const ct_node *add = NULL;
-    if (o->fused) {
-        add = &m->nodes[i + 1];
-        residual = ftensor(b, p, add->in[0] == i ? add->in[1] : add->in[0]);
-    }
     switch (n->op) {
-    case OP_CONV2D:
-    case OP_DEPTHWISE_CONV2D: {
-        ct_conv_shape s;
-        conv_geometry(n, ta, &s);
-        const node_weights &w = b->nw[i];
-        ct_cu_conv cc;
-        cc.in = a;
-        cc.out = out;
-        cc.bias = w.b32;
-        cc.res = residual;
-        cc.h = s.h; cc.w = s.w; cc.cin = s.cin;
-        cc.oh = s.oh; cc.ow = s.ow; cc.cout = s.cout;
-        cc.k = s.k; cc.stride = s.stride; cc.pad_top = s.pad_top; cc.pad_left = s.pad_left;
-        cc.act = n->act;
-        cc.alpha = n->alpha;
-        cc.post_act = add ? add->act : ACT_NONE;
-        cc.post_alpha = add ? add->alpha : 0.f;
-        if (n->op == OP_DEPTHWISE_CONV2D) {
-            CU(ct_cu_depthwise(&cc, w.w32, b->stream), "depthwise kernel");
-            return CARTOON_OK;
-        }
-        switch (b->conf[i].path) {
-        case PATH_IGEMM:
-            CU(ct_cu_conv_igemm(&cc, w.w16, w.kpad, b->stream), "implicit-GEMM conv kernel");
-            return CARTOON_OK;
-        case PATH_CUBLAS: return run_conv_cublas(b, s, cc, w, where, e);
-        case PATH_CUDNN: return run_conv_cudnn(b, s, cc, w, b->conf[i], where, e);
-        default: return ct_fail(e, CARTOON_E_INTERNAL, "CUDA %s: no convolution path planned", where);
-        }
-    }
+    case OP_CONV2D: return run_conv(b, m, p, i, a, where, e);
+    case OP_DEPTHWISE_CONV2D:
+        if (!o->fused) return run_depthwise(b, m, p, i, out, 0, o->h, where, e);
+        /* fused into its pointwise: band by band through the chain's arena scratch */
+        return run_dw_pw(b, m, p, i, reinterpret_cast<float *>(b->arena + p->t[step].scratch_offset), e);
     case OP_ADD:
         CU(ct_cu_add(a, ftensor(b, p, n->in[1]), out, (size_t)o->h * o->w * o->c, n->act, n->alpha, b->stream), "add kernel");
         return CARTOON_OK;
@@ -538,10 +585,13 @@ cartoon_status cuda_run(ct_backend *be, const cartoon_model *m, const ct_plan *p
         CU(ct_cu_concat(ins, cs, n->n_in, (size_t)o->h * o->w, out, b->stream), "concat kernel");
         return CARTOON_OK;
     }
-    case OP_UPSAMPLE:
+    case OP_UPSAMPLE: {
         if (n->factor != 2) return ct_fail(e, CARTOON_E_UNSUPPORTED, "CUDA %s: upsampling by %d (only 2)", where, n->factor);
-        CU(ct_cu_upsample2x(a, ta->h, ta->w, ta->c, n->upmode == UP_BILINEAR_TF1, residual, out, b->stream), "upsample kernel");
+        const ct_node *add = o->fused ? &m->nodes[i + 1] : NULL; /* the skip add fused into it */
+        const float *skip = add ? ftensor(b, p, add->in[0] == i ? add->in[1] : add->in[0]) : NULL;
+        CU(ct_cu_upsample2x(a, ta->h, ta->w, ta->c, n->upmode == UP_BILINEAR_TF1, skip, out, b->stream), "upsample kernel");
         return CARTOON_OK;
+    }
     case OP_GUIDED_FILTER:
         CU(ct_cu_guided_filter(a, ftensor(b, p, n->in[1]), o->h, o->w, o->c, n->radius, n->eps, out,
                                reinterpret_cast<float *>(b->scratch), b->stream), "guided filter kernels");
@@ -549,6 +599,19 @@ cartoon_status cuda_run(ct_backend *be, const cartoon_model *m, const ct_plan *p
     default:
         return ct_fail(e, CARTOON_E_INTERNAL, "node '%s': op %d has no CUDA kernel", n->name, (int)n->op);
     }
+}
+
+/* Arena scratch (planned with the tensors' lifetimes, so counted in plan->arena_bytes and
+ * the cost model): the band of a depthwise's output fused into its pointwise (run_dw_pw), at
+ * the step of the chain's first node (the depthwise, or the elided concat before it).
+ * Everything else the kernels need is in the backend's own scratch. */
+size_t cuda_scratch(ct_backend *be, const cartoon_model *m, const ct_plan *p, int i)
+{
+    (void)be;
+    if (m->nodes[i].op == OP_CONCAT && p->t[i].fused && i + 1 < m->n_nodes) i++;
+    if (m->nodes[i].op != OP_DEPTHWISE_CONV2D || !p->t[i].fused) return 0;
+    const ct_tensor_plan *t = &p->t[i];
+    return (size_t)dw_band_rows(t) * t->w * t->c * sizeof(float);
 }
 
 uint64_t cuda_memory(const ct_backend *be)
@@ -567,11 +630,7 @@ void cuda_destroy(ct_backend *be)
     if (b->scratch) cudaFree(b->scratch);
     if (b->wmem) cudaFree(b->wmem);
     if (b->pinned) cudaFreeHost(b->pinned);
-    if (b->cd) cudnnDestroyConvolutionDescriptor(b->cd);
-    if (b->wd) cudnnDestroyFilterDescriptor(b->wd);
-    if (b->yd) cudnnDestroyTensorDescriptor(b->yd);
-    if (b->xd) cudnnDestroyTensorDescriptor(b->xd);
-    if (b->cudnn) cudnnDestroy(b->cudnn);
+    ct_cudnn_destroy(b->cudnn);
     if (b->cublas) cublasDestroy(b->cublas);
     if (b->staged) cudaEventDestroy(b->staged);
     if (b->stream) cudaStreamDestroy(b->stream);
@@ -583,8 +642,12 @@ void cuda_destroy(ct_backend *be)
 
 const ct_backend_ops cuda_ops = {
     "cuda",
-    {1, 1, 1}, /* conv + add (residual epilogue), upsample + add (skip), written over the skip */
-    NULL,      /* scratch: the backend keeps its own device scratch */
+    /* conv + add (residual epilogue), upsample + add (skip), written over the skip; depthwise +
+     * pointwise (the depthwise output in bands in the arena scratch), reading an elided concat's
+     * inputs. Not: a conv written over its residual (cuBLAS writes the raw sums before the
+     * epilogue reads the residual), an upsample read on the fly by a depthwise. */
+    {1, 1, 1, 1, 1, 0, 0},
+    cuda_scratch, /* a fused depthwise's output; other scratch is the backend's own */
     cuda_reserve,
     NULL,      /* host: activations live in device memory */
     cuda_write,
@@ -605,14 +668,7 @@ cartoon_status create(cuda_backend *b, ct_err *e)
     CUBLAS(cublasCreate(&b->cublas), "cublasCreate");
     CUBLAS(cublasSetStream(b->cublas, b->stream), "cublasSetStream");
     CUBLAS(cublasSetMathMode(b->cublas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode"); /* fp32 FMA, no TF32 */
-    if (b->pref == PREF_CUDNN) {
-        CUDNN(cudnnCreate(&b->cudnn), "cudnnCreate");
-        CUDNN(cudnnSetStream(b->cudnn, b->stream), "cudnnSetStream");
-        CUDNN(cudnnCreateTensorDescriptor(&b->xd), "cudnnCreateTensorDescriptor");
-        CUDNN(cudnnCreateTensorDescriptor(&b->yd), "cudnnCreateTensorDescriptor");
-        CUDNN(cudnnCreateFilterDescriptor(&b->wd), "cudnnCreateFilterDescriptor");
-        CUDNN(cudnnCreateConvolutionDescriptor(&b->cd), "cudnnCreateConvolutionDescriptor");
-    }
+    if (b->pref == PREF_CUDNN) return ct_cudnn_create(b->stream, &b->cudnn, e);
     return CARTOON_OK;
 }
 
@@ -667,6 +723,9 @@ static cartoon_status cuda_create(const cartoon_model *m, const ct_backend_confi
         else if (strcmp(env, "auto") != 0)
             return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "CARTOON_CUDA_CONV='%.32s': expected auto, cublas or cudnn", env);
     }
+    if (pref == PREF_CUDNN && !ct_cudnn_built())
+        return ct_fail(e, CARTOON_E_UNSUPPORTED,
+                       "CARTOON_CUDA_CONV=cudnn, but libcartoon was built without cuDNN (rebuild with cudnn.h and libcudnn.so found, or CUDNN=1)");
     cuda_backend *b = static_cast<cuda_backend *>(calloc(1, sizeof *b));
     if (!b) return ct_fail(e, CARTOON_E_OUT_OF_MEMORY, "no memory for the CUDA backend");
     b->base.ops = &cuda_ops;
