@@ -54,6 +54,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "batch-bench: %s\n", err);
         return 2;
     }
+    cartoon_model_info mi;
+    printf("batch-bench: model: %s (%s)\n",
+           cartoon_model_get_info(model, &mi) == CARTOON_OK && mi.name && *mi.name ? mi.name : "unnamed", model_path);
+    fflush(stdout); /* before the long runs */
     char dir[] = "/tmp/cartoon-batch-bench-XXXXXX";
     if (!mkdtemp(dir)) return 2;
     char (*in)[300] = calloc((size_t)n, sizeof *in), (*out)[300] = calloc((size_t)n, sizeof *out);

@@ -65,7 +65,8 @@ static void usage(FILE *f)
             "  -m, --model PATH      model file (.safetensors from cartoon-convert); default:\n"
             "                        $CARTOON_MODEL, else whitebox.safetensors in\n"
             "                        ~/.local/share/libcartoon ($XDG_DATA_HOME/libcartoon),\n"
-            "                        else in PREFIX/share/libcartoon (as cartoonize)\n"
+            "                        else in PREFIX/share/libcartoon, else the built-in\n"
+            "                        student cartoon-student.safetensors (as cartoonize)\n"
             "  --size N [N ...]      square input sizes (default 512 768 1024 2048)\n"
             "  --threads T           engine threads and OpenBLAS threads (default: online cores)\n"
             "  --reps R              timed runs per measurement (default 5)\n"
@@ -912,7 +913,7 @@ int main(int argc, char **argv)
     int threads = o.threads ? o.threads : (online < 1 ? 1 : online > 1024 ? 1024 : (int)online);
     openblas_set_num_threads(threads);
 
-    char found[4096], searched[16384];
+    char found[4096], searched[24576];
     if (!o.model) { /* no -m: the model cartoonize would use */
         cartoon_status fs = cartoon_model_find_default(found, sizeof found, searched, sizeof searched);
         if (fs) {
@@ -970,6 +971,11 @@ int main(int argc, char **argv)
         return 1;
     }
     cartoon_device dev = cartoon_context_device(ctx);
+    /* which model runs, by its name in the file: the header says it, and so do the check modes */
+    cartoon_model_info mi;
+    const char *mname = cartoon_model_get_info(model, &mi) == CARTOON_OK && mi.name && *mi.name ? mi.name : "unnamed";
+    if (o.tiling_budget || o.estimate_check)
+        fprintf(o.json ? stderr : stdout, "cartoon-bench: model: %s (%s)\n", mname, o.model);
     if (o.tiling_budget) { /* its own mode too */
         int trc = tiling_check(&o, model, &copt);
         cartoon_context_free(ctx);
@@ -986,7 +992,7 @@ int main(int argc, char **argv)
     }
 
     FILE *info = o.json ? stderr : stdout;
-    fprintf(info, "cartoon-bench: libcartoon %s, model %s\n", cartoon_version_string(), o.model);
+    fprintf(info, "cartoon-bench: libcartoon %s, model: %s (%s)\n", cartoon_version_string(), mname, o.model);
     fprintf(info, "  device %s, conv %s, precision %s, threads %d (engine and OpenBLAS), reps %d, warm-up %d\n",
             device_name(dev), conv_name(o.conv), precision_name(o.precision), threads, o.reps, o.warmup);
     fprintf(info, "  CPU kernels: %s (CARTOON_ISA=generic|avx2|avx512 lowers them)\n", cartoon_cpu_isa());

@@ -27,7 +27,8 @@ static void usage(FILE *f)
         "usage: cartoon-serve [-m MODEL] [options]\n"
         "Serves the cartoonizer over HTTP: the page at /, POST /api/cartoonize,\n"
         "GET /api/estimate?w=&h=, GET /api/presets, GET /healthz.\n"
-        "  -m, --model PATH        model file (default: cartoon_model_find_default())\n"
+        "  -m, --model PATH        model file (default: cartoon_model_find_default(): the\n"
+        "                          White-box model, else the built-in student)\n"
         "  -l, --listen ADDR:PORT  IPv4 address and port (default 127.0.0.1:8080; port 0 picks\n"
         "                          a free one). Loopback unless told otherwise.\n"
         "  -w, --workers N         engine contexts working in parallel (default 1)\n"
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    char found[4096], searched[16384], err[512];
+    char found[4096], searched[24576], err[512];
     if (!model_path) {
         if (cartoon_model_find_default(found, sizeof found, searched, sizeof searched) != CARTOON_OK) {
             fprintf(stderr, "cartoon-serve: no model given (-m) and none found; looked at:\n%s\n", searched);
@@ -194,7 +195,9 @@ int main(int argc, char **argv)
     struct serve_app app;
     memset(&app, 0, sizeof app);
     app.model = model;
-    app.model_name = info.name ? info.name : "model";
+    app.model_name = info.name && *info.name ? info.name : "unnamed";
+    const char *slash = strrchr(model_path, '/');
+    app.model_file = slash ? slash + 1 : model_path;
     app.limits = lim;
     app.max_upload = (size_t)max_upload;
     app.upload_timeout = upload_timeout;
@@ -239,8 +242,8 @@ int main(int argc, char **argv)
     }
     char host[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &addr.sin_addr, host, sizeof host);
-    printf("cartoon-serve: model %s (%s), %d worker(s) x %d thread(s), queue %d\n",
-           model_path, app.model_name, workers, threads, queue_len);
+    printf("cartoon-serve: model: %s (%s), %d worker(s) x %d thread(s), queue %d\n",
+           app.model_name, model_path, workers, threads, queue_len);
     printf("cartoon-serve: listening on http://%s:%d/\n", host, port);
     fflush(stdout);
 

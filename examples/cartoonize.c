@@ -7,9 +7,11 @@
  * images go through libcartoon-io's pipelined batch runner (cartoon_batch_run); progress is
  * reported by cartoonize_progress.c; results are cached unless --no-cache.
  *
- * Without -m it runs the model cartoon_model_find_default() finds ($CARTOON_MODEL, the user's
- * data directory, the installed one) and says which; when there is none it lists where it
- * looked and how to get one, and exits 2.
+ * Without -m it runs the model cartoon_model_find() finds ($CARTOON_MODEL, else the exact
+ * White-box model in the user's data directory or the installed one, else the built-in student;
+ * the preview and low-end presets prefer the student); when there is none it lists where it
+ * looked and how to get one, and exits 2. It always says which model it runs, by the name in
+ * the file and its path, on one line of stderr.
  *
  * Exit status: 0 every input done, 1 some input failed (or the run was interrupted before
  * all were done), 2 usage error or the model could not be loaded. Outputs are written to a
@@ -59,7 +61,8 @@ static void no_model(const char *prog, cartoon_status st, const char *searched)
     fprintf(stderr,
             "\nTo get one: in the libcartoon source tree, `make model` writes weights/whitebox.safetensors\n"
             "(converted from the published model, which scripts/fetch-model.sh downloads and checks);\n"
-            "then pass -m weights/whitebox.safetensors, set CARTOON_MODEL to its path, or `make install`.\n");
+            "then pass -m weights/whitebox.safetensors, set CARTOON_MODEL to its path, or `make install`.\n"
+            "The source tree's built-in student, weights/student/cartoon-student.safetensors, works too.\n");
 }
 
 /* What the pipeline's callbacks share with main(). */
@@ -151,9 +154,10 @@ int main(int argc, char **argv)
         return problems ? 1 : 0;
     }
 
-    char found[4096], searched[16384];
+    char found[4096], searched[24576];
     if (!model_path) {
-        cartoon_status fs = cartoon_model_find_default(found, sizeof found, searched, sizeof searched);
+        cartoon_status fs = cartoon_model_find(cli.prefer_student ? CARTOON_MODEL_PREFER_STUDENT : CARTOON_MODEL_PREFER_WHITEBOX,
+                                               found, sizeof found, searched, sizeof searched);
         if (fs) {
             no_model("cartoonize", fs, searched);
             cli_work_free(&work);
@@ -161,7 +165,6 @@ int main(int argc, char **argv)
         }
         model_path = found;
     }
-    fprintf(stderr, "cartoonize: model %s\n", model_path);
 
     char err[512];
     cartoon_model *model = NULL;
@@ -171,6 +174,7 @@ int main(int argc, char **argv)
         cli_work_free(&work);
         return 2;
     }
+    cli_say_model(model, model_path, stderr);
     /* -j L:P:S: P contexts, each on its share of the cores unless -t says otherwise */
     int n_ctx = cli.jobs[1] ? cli.jobs[1] : 1;
     if (n_ctx > 1 && copt.threads == 0) {

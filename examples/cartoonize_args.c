@@ -16,7 +16,9 @@ void cartoonize_usage(FILE *f)
         "  -m, --model FILE        model file from cartoon-convert (.safetensors). Default:\n"
         "                          $CARTOON_MODEL, else whitebox.safetensors in\n"
         "                          $XDG_DATA_HOME/libcartoon (~/.local/share/libcartoon), else\n"
-        "                          in PREFIX/share/libcartoon (put there by make install)\n"
+        "                          in PREFIX/share/libcartoon (put there by make install), else\n"
+        "                          the built-in student cartoon-student.safetensors (same\n"
+        "                          places, then the source tree's weights/student)\n"
         "  -o, --output PATH       output file (one input), or a directory (several inputs,\n"
         "                          or a path ending in '/'); format from the extension\n"
         "  -r, --resolution R      'native' (default), N: run the model with the longest\n"
@@ -32,7 +34,8 @@ void cartoonize_usage(FILE *f)
         "      --estimate          print each input's working size, predicted time and peak\n"
         "                          memory, and exit without writing anything (--json: as JSON)\n"
         "      --preset NAME       a preset's resolution, strength, format and quality; the\n"
-        "                          options given explicitly win. Presets:\n",
+        "                          options given explicitly win; without -m, preview and\n"
+        "                          low-end run the student model when there is one. Presets:\n",
         cartoon_version_string());
     usage_presets(f);
     fprintf(f,
@@ -80,8 +83,9 @@ static void usage_presets(FILE *f)
     int n;
     const cartoon_preset *p = cartoon_presets(&n);
     for (int i = 0; i < n; i++)
-        fprintf(f, "                            %-8s resolution %d, strength %.1f, %s q%d: %s\n", p[i].name,
-                p[i].resolution, (double)p[i].strength, p[i].format, p[i].quality, p[i].use);
+        fprintf(f, "                            %-8s resolution %d, strength %.1f, %s q%d%s: %s\n", p[i].name,
+                p[i].resolution, (double)p[i].strength, p[i].format, p[i].quality,
+                p[i].prefer_student ? ", student" : "", p[i].use);
 }
 
 uint64_t cartoonize_parse_bytes(const char *s)
@@ -298,6 +302,7 @@ int cartoonize_parse_args(int argc, char **argv, struct cli_config *cfg, FILE *e
         if (!set_strength) cfg->opt.strength = p->strength;
         if (!set_format) cfg->dir_format = p->format;
         if (!set_quality) cfg->wopt.quality = p->quality;
+        cfg->prefer_student = p->prefer_student; /* -m and $CARTOON_MODEL still decide */
     }
     if (cfg->opt.keep_model_size && cfg->opt.resolution == CARTOON_RESOLUTION_AUTO) {
         /* the output size would depend on each image's choice: not supported */

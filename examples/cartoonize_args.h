@@ -31,6 +31,8 @@ struct cli_config {
     int estimate;                 /* --estimate: print the predictions, write nothing */
     int json;                     /* --json: --estimate prints JSON */
     const char *preset;           /* --preset NAME (points into the static preset table) */
+    int prefer_student;           /* the preset prefers the built-in student model when no
+                                     -m names one (cartoon_model_find's preference) */
 };
 
 enum { CLI_PROGRESS_AUTO = 0, CLI_PROGRESS_NONE = 1, CLI_PROGRESS_JSON = 2 };

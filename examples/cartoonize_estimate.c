@@ -53,12 +53,21 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+void cli_say_model(const cartoon_model *model, const char *path, FILE *err)
+{
+    cartoon_model_info mi;
+    const char *name = cartoon_model_get_info(model, &mi) == CARTOON_OK && mi.name && *mi.name ? mi.name : "unnamed";
+    fprintf(err, "cartoonize: model: %s (%s)\n", name, path);
+}
+
 int cli_estimate(const struct cli_config *cfg, char **argv, FILE *out, FILE *err)
 {
     char found[4096], msg[512];
     const char *path = cfg->model_path;
     if (!path) {
-        cartoon_status fs = cartoon_model_find_default(found, sizeof found, NULL, 0);
+        cartoon_status fs = cartoon_model_find(cfg->prefer_student ? CARTOON_MODEL_PREFER_STUDENT
+                                                                   : CARTOON_MODEL_PREFER_WHITEBOX,
+                                               found, sizeof found, NULL, 0);
         if (fs) {
             fprintf(err, "cartoonize: no model (-m MODEL, or see cartoonize without --estimate)\n");
             return 2;
@@ -74,6 +83,7 @@ int cli_estimate(const struct cli_config *cfg, char **argv, FILE *out, FILE *err
         cartoon_model_free(model);
         return 2;
     }
+    cli_say_model(model, path, err);
     cartoon_options base = cfg->opt; /* the engine's share of the budget, as a real run */
     int rc = base.memory_budget && !(base.memory_budget = cli_engine_budget(base.memory_budget, err))
                  ? 2 : cli_check_budgets(ctx, &base, err);

@@ -19,4 +19,7 @@ int cli_check_budgets(cartoon_context *ctx, const cartoon_options *opt, FILE *er
  * the process's memory above the decoded input and output images. Reports on err and returns
  * 0 when nothing is left; budget 0 (none) is returned unchanged. */
 uint64_t cli_engine_budget(uint64_t budget, FILE *err);
+/* "cartoonize: model: NAME (PATH)" on err: which model a run (or an estimate) uses, by the
+ * name in the file's metadata ("unnamed" when it has none) and the path it was loaded from. */
+void cli_say_model(const cartoon_model *model, const char *path, FILE *err);
 #endif

@@ -8,7 +8,7 @@
 int main(int argc, char **argv)
 {
     if (argc != 3 && argc != 4) return fprintf(stderr, "usage: minimal [MODEL] INPUT OUTPUT\n"), 2;
-    char path[4096], looked[16384];
+    char path[4096], looked[24576];
     if (argc == 3 && cartoon_model_find_default(path, sizeof path, looked, sizeof looked))
         return fprintf(stderr, "no MODEL given and none found; looked at:\n%s\n", looked), 2;
     if (argc == 4) snprintf(path, sizeof path, "%s", argv[1]);

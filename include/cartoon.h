@@ -139,28 +139,50 @@ typedef struct cartoon_model_info {
 CARTOON_API cartoon_status cartoon_model_get_info(const cartoon_model *model,
                                                   cartoon_model_info *info);
 
+/* Which model cartoon_model_find() looks for first: the exact White-box model (whitebox.safetensors,
+ * made by `make model`), or the built-in student (cartoon-student.safetensors: a small model
+ * distilled from it, shipped in the source tree's weights/student; faster, less exact). */
+typedef enum cartoon_model_preference {
+    CARTOON_MODEL_PREFER_WHITEBOX = 0, /* the White-box model; the student only when there is none */
+    CARTOON_MODEL_PREFER_STUDENT = 1   /* the student; the White-box model only when there is none */
+} cartoon_model_preference;
+
 /*
- * Finds the model file to use when the caller names none (the cartoonize and cartoon-bench
- * programs without -m). Looks, in this order, at:
+ * Finds the model file to use when the caller names none (the programs without -m). Looks, in
+ * this order, at:
  *   1. $CARTOON_MODEL, a path (relative ones to the working directory). When it is set and not
- *      empty it decides: a missing file is CARTOON_E_IO naming it, not a fall-through.
- *   2. $XDG_DATA_HOME/libcartoon/whitebox.safetensors, or $HOME/.local/share/libcartoon/
- *      whitebox.safetensors when XDG_DATA_HOME is unset, empty or not an absolute path.
- *   3. PREFIX/share/libcartoon/whitebox.safetensors, PREFIX being the one the library was
- *      built for (`make install PREFIX=...` installs the model there).
- * The first existing regular file wins; it is not opened (cartoon_model_load() checks it).
+ *      empty it decides, whatever the preference: a missing file is CARTOON_E_IO naming it,
+ *      not a fall-through.
+ *   2. the preferred model (FILE: whitebox.safetensors or cartoon-student.safetensors) in
+ *      a. $XDG_DATA_HOME/libcartoon/FILE, or $HOME/.local/share/libcartoon/FILE when
+ *         XDG_DATA_HOME is unset, empty or not an absolute path;
+ *      b. PREFIX/share/libcartoon/FILE, PREFIX being the one the library was built for
+ *         (`make install PREFIX=...` installs the models there);
+ *      c. the source tree the library was built from, SRCDIR: for the White-box model
+ *         SRCDIR/weights/whitebox.safetensors (where `make model` writes it), for the student
+ *         SRCDIR/weights/student/cartoon-student.safetensors (the committed one), so that
+ *         programs run from the build tree find them (`make SOURCE_WEIGHTS_DIR=` and
+ *         `make STUDENT_DIR=` build without these places).
+ *   3. the other model, in the same places.
+ * So with PREFER_WHITEBOX the exact model wins whenever it is found anywhere. The first existing
+ * regular file wins; it is not opened (cartoon_model_load() checks it; the model's name in
+ * cartoon_model_get_info() says which it is).
  *   path      receives the file's path; "" on failure.
  *   searched  optional (NULL, searched_size 0): every place looked at, one per line ('\n'
  *             between lines, none at the end), with why it was passed over, e.g.
  *             "$CARTOON_MODEL (not set)" or "/usr/local/share/libcartoon/whitebox.safetensors
- *             (not found)"; after a success the last line is the file found. 4096 bytes for
- *             path and 16384 for searched are enough for paths of up to 4000 bytes.
+ *             (not found)"; after a success the last line is the file found. At most seven
+ *             lines: 4096 bytes for path and 24576 for searched are enough for paths of up to
+ *             4000 bytes.
  * Errors: IO (no file found, or $CARTOON_MODEL names none), LIMIT (path or searched too small
  *         for its text; searched then keeps the lines that fit), INVALID_ARGUMENT (path NULL,
- *         path_size 0, searched NULL with a size).
- * Cost: up to three stat() calls; allocates nothing; never prints. Thread-safe while no thread
+ *         path_size 0, searched NULL with a size, prefer not one of the values above).
+ * Cost: up to six stat() calls; allocates nothing; never prints. Thread-safe while no thread
  * changes the environment (setenv, putenv): it reads it with getenv only.
  */
+CARTOON_API cartoon_status cartoon_model_find(cartoon_model_preference prefer, char *path, size_t path_size,
+                                              char *searched, size_t searched_size);
+/* cartoon_model_find(CARTOON_MODEL_PREFER_WHITEBOX, ...): the exact model when there is one. */
 CARTOON_API cartoon_status cartoon_model_find_default(char *path, size_t path_size,
                                                       char *searched, size_t searched_size);
 
@@ -358,6 +380,9 @@ typedef struct cartoon_preset {
     const char *format;      /* file format of the result: "jpg", "webp" or "png" */
     int quality;             /* JPEG / WebP quality 1..100 (ignored for PNG) */
     const char *use;         /* one line: what it is for */
+    int prefer_student;      /* 1: a program that finds the model itself (no -m, no
+                                $CARTOON_MODEL) runs the built-in student when there is one
+                                (cartoon_model_find(CARTOON_MODEL_PREFER_STUDENT, ...)) */
 } cartoon_preset;
 
 /* The presets, in a static table of *count entries (count may be NULL). Thread-safe. */
@@ -415,7 +440,8 @@ typedef struct cartoon_estimate {
  * path, neither). They are what a context that has not run at a larger size allocates: a context
  * keeps its largest arena and buffers, so one that ran bigger inputs holds more.
  * With opt->memory_budget or opt->tile set, the figures are those of the run the call makes:
- * tiled (arena_bytes is then one tile's arena, buffer_bytes holds the tile's buffer) when the
+ * tiled (arena_bytes is then one tile's arena, buffer_bytes holds the tile's float buffer on
+ * a device backend; the CPU backend takes each tile in its arena) when the
  * untiled host_bytes exceed the budget or tile > 0, and `seconds` counts every tile's work,
  * overlap included; a budget below the smallest tile is LIMIT. CARTOON_RESOLUTION_AUTO is
  * resolved first (cartoon_resolve_options()).

@@ -3,6 +3,7 @@
 # As root it runs apt-get; otherwise it prints the command to run.
 # Optional: FUZZ=1 adds clang and its sanitizer runtime for `make fuzz`.
 # Optional: WEB=1 adds headless Chromium, its driver and python3-selenium for `make test-web`.
+# Optional: DEMO=1 adds python3-skimage, whose sample photo `make demo` uses without ../shared.
 set -e
 pkgs="make gcc libopenblas-dev libpng-dev libjpeg62-turbo-dev libwebp-dev libexif-dev libjansson-dev"
 # cartoon-serve: libmicrohttpd (HTTP), xxhash (its cache keys), xxd (embeds its page);
@@ -13,6 +14,8 @@ pkgs="$pkgs libmicrohttpd-dev libxxhash-dev xxd python3"
 pkgs="$pkgs libxxhash-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg"
 [ "${FUZZ:-0}" = 1 ] && pkgs="$pkgs clang libclang-rt-dev"
 [ "${WEB:-0}" = 1 ] && pkgs="$pkgs chromium chromium-driver python3-selenium"
+# DEMO=1 (make demo without ../shared): the public-domain astronaut photo of scikit-image's data.
+[ "${DEMO:-0}" = 1 ] && pkgs="$pkgs python3-skimage"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

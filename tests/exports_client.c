@@ -173,6 +173,11 @@ static void test_model_load_and_find(void)
     CHECK(setenv("CARTOON_MODEL", missing, 1) == 0);
     CHECK(cartoon_model_find_default(path, sizeof path, NULL, 0) == CARTOON_E_IO && path[0] == 0);
     CHECK(cartoon_model_find_default(NULL, 0, NULL, 0) == CARTOON_E_INVALID_ARGUMENT);
+    /* with either preference: $CARTOON_MODEL still decides */
+    CHECK(setenv("CARTOON_MODEL", model_path, 1) == 0);
+    CHECK(cartoon_model_find(CARTOON_MODEL_PREFER_STUDENT, path, sizeof path, NULL, 0) == CARTOON_OK &&
+          strcmp(path, model_path) == 0);
+    CHECK(cartoon_model_find((cartoon_model_preference)7, path, sizeof path, NULL, 0) == CARTOON_E_INVALID_ARGUMENT);
     unsetenv("CARTOON_MODEL");
 }
 
@@ -328,19 +333,20 @@ static void test_estimate_and_calibrate(void)
 /* ------------------------------------------------------------------ cartoon_io.h */
 
 /* The article's table: preview 512/0.5/JPEG, social 1024/0.7/WebP, print 2048/0.9/PNG,
- * low-end 512/0.6/JPEG. */
+ * low-end 512/0.6/JPEG; the quick ones (preview, low-end) prefer the built-in student. */
 static void test_presets(void)
 {
-    static const struct { const char *name, *format; int resolution; float strength; } want[] = {
-        {"preview", "jpg", 512, 0.5f}, {"social", "webp", 1024, 0.7f},
-        {"print", "png", 2048, 0.9f}, {"low-end", "jpg", 512, 0.6f}};
+    static const struct { const char *name, *format; int resolution; float strength; int student; } want[] = {
+        {"preview", "jpg", 512, 0.5f, 1}, {"social", "webp", 1024, 0.7f, 0},
+        {"print", "png", 2048, 0.9f, 0}, {"low-end", "jpg", 512, 0.6f, 1}};
     int n = -1;
     const cartoon_preset *all = cartoon_presets(&n);
     CHECK(all && n == 4);
     for (int i = 0; i < 4; i++) {
         const cartoon_preset *p = cartoon_preset_find(want[i].name);
         CHECK(p && p == &all[i] && !strcmp(p->format, want[i].format) && p->resolution == want[i].resolution &&
-              p->strength == want[i].strength && p->quality >= 1 && p->quality <= 100 && p->use && *p->use);
+              p->strength == want[i].strength && p->quality >= 1 && p->quality <= 100 && p->use && *p->use &&
+              p->prefer_student == want[i].student);
     }
     CHECK(cartoon_preset_find("Preview") == NULL && cartoon_preset_find("") == NULL && cartoon_preset_find(NULL) == NULL);
     CHECK(cartoon_presets(NULL) == all);

@@ -220,9 +220,19 @@ static char *slurp(const char *path)
     return b;
 }
 
-/* Without -m: the file $CARTOON_MODEL names is run and named on stderr; -m still wins; a
- * $CARTOON_MODEL naming no file is exit 2 naming it; with nothing to find, exit 2 and a
- * message listing every place looked at and how to get a model. */
+/* The line every run prints: "cartoonize: model: NAME (PATH)". */
+static int names_model(const char *msg, const char *name, const char *path)
+{
+    char want[4200];
+    snprintf(want, sizeof want, "cartoonize: model: %s (%s)\n", name, path);
+    return msg && strstr(msg, want) != NULL;
+}
+
+/* Without -m: the file $CARTOON_MODEL names is run and named on stderr (by the name in the file
+ * and its path); -m still wins; a $CARTOON_MODEL naming no file is exit 2 naming it; the exact
+ * White-box model wins over the student, but --preset preview and low-end take the student;
+ * with nothing to find, exit 2 and a message listing every place looked at and how to get a
+ * model (when this tree has no committed student; else that one runs). */
 static void test_default_model(void)
 {
     char a[512], o[512], errf[512], none[512];
@@ -232,7 +242,12 @@ static void test_default_model(void)
     snprintf(none, sizeof none, "%s/no-such-dir", tmp);
     CHECK(sh("CARTOON_MODEL='%s' %s %s -o %s 2>%s", model, bin(), a, o, errf) == 0);
     char *msg = slurp(errf);
-    CHECKF(msg && strstr(msg, "model ") && strstr(msg, model), "stderr does not name the model: %s", msg ? msg : "");
+    CHECKF(names_model(msg, "whitebox-unet-cartoonizer", model), "stderr does not name the model: %s", msg ? msg : "");
+    free(msg);
+    /* -m: the same line */
+    CHECK(sh("%s -m '%s' %s -o %s 2>%s", bin(), model, a, o, errf) == 0);
+    msg = slurp(errf);
+    CHECKF(names_model(msg, "whitebox-unet-cartoonizer", model), "%s", msg ? msg : "");
     free(msg);
     CHECK(access(o, F_OK) == 0);
     unlink(o);
@@ -243,23 +258,65 @@ static void test_default_model(void)
     CHECKF(msg && strstr(msg, "CARTOON_MODEL") && strstr(msg, "missing.safetensors"), "%s", msg ? msg : "");
     free(msg);
     CHECK(access(o, F_OK) != 0);
+    /* not even with a preset that prefers the student: $CARTOON_MODEL decides */
+    CHECK(sh("CARTOON_MODEL=%s/missing.safetensors %s --preset preview -r 64 %s -o %s 2>/dev/null", tmp, bin(), a, o) == 2);
+    CHECK(access(o, F_OK) != 0);
+
+    /* both models in the user's data directory (the suite's model under both names: the path
+     * says which ran): the White-box one by default, the student with preview and low-end */
+    char udata[600], wb[700], st[700], cmd[4096];
+    snprintf(udata, sizeof udata, "%s/udata", tmp);
+    snprintf(wb, sizeof wb, "%s/libcartoon/whitebox.safetensors", udata);
+    snprintf(st, sizeof st, "%s/libcartoon/cartoon-student.safetensors", udata);
+    char absmodel[4096];
+    CHECK(realpath(model, absmodel) != NULL);
+    CHECK(sh("mkdir -p %s/libcartoon && ln -sf '%s' %s && ln -sf '%s' %s", udata, absmodel, wb, absmodel, st) == 0);
+    static const struct { const char *opts; int student; } runs[] = {
+        {"", 0}, {"--preset social -r 64", 0}, {"--preset print -r 64", 0},
+        {"--preset preview -r 64", 1}, {"--preset low-end -r 64", 1},
+        {"--estimate --preset preview", 1}, {"--estimate", 0}};
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        snprintf(cmd, sizeof cmd, "env -u CARTOON_MODEL XDG_DATA_HOME=%s %s %s %s -o %s/pref%zu.png 2>%s >/dev/null", udata,
+                 bin(), runs[i].opts, a, tmp, i, errf);
+        CHECKF(sh("%s", cmd) == 0, "%s", cmd);
+        msg = slurp(errf);
+        CHECKF(names_model(msg, "whitebox-unet-cartoonizer", runs[i].student ? st : wb), "%s: %s", runs[i].opts,
+               msg ? msg : "");
+        free(msg);
+    }
+    /* without the White-box model there, the student even by default -- unless the library finds
+     * one in a later White-box place (installed, or this tree's weights/ after `make model`) */
+    unlink(wb);
+    char later_wb[4096];
+    unsetenv("CARTOON_MODEL");
+    setenv("XDG_DATA_HOME", udata, 1);
+    int later = cartoon_model_find_default(later_wb, sizeof later_wb, NULL, 0) == CARTOON_OK &&
+                strstr(later_wb, "/whitebox.safetensors") && strcmp(later_wb, st) != 0;
+    CHECK(sh("env -u CARTOON_MODEL XDG_DATA_HOME=%s %s %s -o %s 2>%s", udata, bin(), a, o, errf) == 0);
+    msg = slurp(errf);
+    CHECKF(names_model(msg, "whitebox-unet-cartoonizer", later ? later_wb : st), "%s", msg ? msg : "");
+    free(msg);
+    unlink(o);
 
     /* nothing anywhere (unless this machine has an installed model: then only that is run) */
-    char found[4096], searched[16384];
+    char found[4096], searched[24576];
     unsetenv("CARTOON_MODEL");
     setenv("XDG_DATA_HOME", none, 1);
     setenv("HOME", none, 1);
     int installed = cartoon_model_find_default(found, sizeof found, searched, sizeof searched) == CARTOON_OK;
     int rc = sh("env -u CARTOON_MODEL XDG_DATA_HOME=%s HOME=%s %s %s -o %s 2>%s", none, none, bin(), a, o, errf);
     msg = slurp(errf);
-    if (installed) {
-        CHECKF(rc == 0 && msg && strstr(msg, found), "%s", msg ? msg : "");
+    if (installed) { /* an installed model, or this tree's committed student */
+        char tail[4200];
+        snprintf(tail, sizeof tail, " (%s)\n", found);
+        CHECKF(rc == 0 && msg && strstr(msg, "cartoonize: model: ") && strstr(msg, tail), "%s", msg ? msg : "");
     } else {
         char xdg[600];
         snprintf(xdg, sizeof xdg, "%s/libcartoon/whitebox.safetensors", none);
         CHECKF(rc == 2, "exit status %d", rc);
         CHECKF(msg && strstr(msg, "$CARTOON_MODEL (not set)") && strstr(msg, xdg) &&
-                   strstr(msg, "/share/libcartoon/whitebox.safetensors (not found)") && strstr(msg, "make model") &&
+                   strstr(msg, "/share/libcartoon/whitebox.safetensors (not found)") &&
+                   strstr(msg, "/share/libcartoon/cartoon-student.safetensors (not found)") && strstr(msg, "make model") &&
                    strstr(msg, "fetch-model.sh") && strstr(msg, "-m"),
                "%s", msg ? msg : "");
         CHECK(access(o, F_OK) != 0);
@@ -344,15 +401,58 @@ static void test_estimate_budgets_presets(void)
     cartoon_image_free(&b);
 }
 
+/* The committed student (weights/student; needs no shared data): -m runs it at the input's
+ * size and names it; with nothing named, --preset preview runs the student the library finds
+ * (this tree's, or an installed one). Checks no pixel values: the weights get retrained. */
+#define STUDENT "weights/student/cartoon-student.safetensors"
+static void test_student(void)
+{
+    char in[512], o[512], errf[512], none[512], name[256] = "", found[4096];
+    snprintf(in, sizeof in, "%s/student_in.png", tmp);
+    snprintf(o, sizeof o, "%s/student_out.png", tmp);
+    snprintf(errf, sizeof errf, "%s/student.err", tmp);
+    snprintf(none, sizeof none, "%s/no-such-dir", tmp);
+    cartoon_model *m = NULL;
+    cartoon_model_info mi;
+    CHECK(cartoon_model_load(STUDENT, NULL, &m, NULL, 0) == CARTOON_OK && cartoon_model_get_info(m, &mi) == CARTOON_OK);
+    if (m) snprintf(name, sizeof name, "%s", mi.name && *mi.name ? mi.name : "unnamed");
+    cartoon_model_free(m);
+    cartoon_image im = {malloc(37 * 23 * 3), 37, 23, 37 * 3, CARTOON_PIXEL_RGB};
+    for (int i = 0; i < 37 * 23 * 3; i++) im.data[i] = (uint8_t)(i * 13 % 251);
+    char err[256];
+    CHECK(cartoon_image_write(in, &im, CARTOON_FILE_AUTO, NULL, err, sizeof err) == CARTOON_OK);
+    free(im.data);
+    CHECK(sh("%s -m %s --no-cache %s -o %s 2>%s", bin(), STUDENT, in, o, errf) == 0);
+    char *msg = slurp(errf);
+    CHECKF(names_model(msg, name, STUDENT), "%s", msg ? msg : "");
+    free(msg);
+    cartoon_image out = {0};
+    CHECK(cartoon_image_read(o, 0, &out, err, sizeof err) == CARTOON_OK && out.width == 37 && out.height == 23);
+    cartoon_image_free(&out);
+    /* no -m, no $CARTOON_MODEL, empty user directories: what the library finds for preview */
+    unsetenv("CARTOON_MODEL");
+    setenv("XDG_DATA_HOME", none, 1);
+    setenv("HOME", none, 1);
+    CHECK(cartoon_model_find(CARTOON_MODEL_PREFER_STUDENT, found, sizeof found, NULL, 0) == CARTOON_OK);
+    CHECK(sh("env -u CARTOON_MODEL XDG_DATA_HOME=%s HOME=%s %s --preset preview -r 32 --no-cache %s -o %s 2>%s", none,
+             none, bin(), in, o, errf) == 0);
+    msg = slurp(errf);
+    CHECKF(msg && strstr(msg, "cartoonize: model: ") && strstr(msg, found), "want %s: %s", found, msg ? msg : "");
+    free(msg);
+}
+
 int main(void)
 {
+    snprintf(tmp, sizeof tmp, "/tmp/cartoon-cli-XXXXXX");
+    if (!mkdtemp(tmp)) return 1;
+    if (access(STUDENT, R_OK) == 0) run_case("cli_student_model", test_student);
+    else skip_case("cli_student_model", "no " STUDENT " in this tree");
     model = test_model_path();
     if (!model) {
         skip_case("cli", "the shared model is not available");
+        sh("rm -rf %s", tmp);
         return check_summary();
     }
-    snprintf(tmp, sizeof tmp, "/tmp/cartoon-cli-XXXXXX");
-    if (!mkdtemp(tmp)) return 1;
     run_case("cli_reference_cases_native", test_reference_cases);
     run_case("cli_batch_formats_options", test_batch_and_formats);
     run_case("cli_exit_codes", test_exit_codes);

@@ -180,7 +180,7 @@ static void test_progress_json(void)
     char *msg = slurp(err);
     int items = 0, start = 0, end = 0, lines = 0, bad = 0;
     for (char *line = msg ? strtok(msg, "\n") : NULL; line; line = strtok(NULL, "\n")) {
-        if (!strncmp(line, "cartoonize: model ", 18)) continue; /* said before the run starts */
+        if (!strncmp(line, "cartoonize: model: ", 19)) continue; /* said before the run starts */
         lines++;
         json_t *o = json_loads(line, 0, NULL);
         const char *ev = json_string_value(json_object_get(o, "event"));

@@ -78,6 +78,14 @@ for f in include/cartoon.h include/cartoon_io.h include/cartoon_batch.h lib/libc
          lib/pkgconfig/libcartoon.pc lib/pkgconfig/libcartoon-io.pc bin/cartoonize bin/cartoon-convert; do
     [ -e "$PREFIX/$f" ] || missing="$missing $f"
 done
+# the committed student model (the fallback the programs find there) and its licence notice
+if [ -f weights/student/cartoon-student.safetensors ]; then
+    for f in share/libcartoon/cartoon-student.safetensors share/libcartoon/cartoon-student-NOTICE.md; do
+        [ -e "$PREFIX/$f" ] || missing="$missing $f"
+    done
+    cmp -s weights/student/cartoon-student.safetensors "$PREFIX/share/libcartoon/cartoon-student.safetensors" ||
+        missing="$missing share/libcartoon/cartoon-student.safetensors(differs)"
+fi
 extra=$(find "$PREFIX" -name 'libcartoon-convert*' -o -name '*.o' | sed "s|$PREFIX/||")
 if [ -z "$missing" ] && [ -z "$extra" ]; then ok installed_files
 else bad installed_files "missing:${missing:- none}" "not to be installed: ${extra:-none}"; fi

@@ -60,9 +60,16 @@ def main():
         def health_page_presets():
             st, hd, b = H.request(u + "/healthz")
             T.check(st == 200 and json.loads(b)["status"] == "ok", f"healthz {st} {b[:80]}")
+            # which model runs: its name in the file, and the file's name (not the server's paths)
+            h = json.loads(b)
+            T.check(h.get("model") == "whitebox-unet-cartoonizer"
+                    and h.get("model_file") == os.path.basename(H.model_path()), f"healthz model {b[:200]}")
+            want = f"cartoon-serve: model: whitebox-unet-cartoonizer ({H.model_path()}),"
+            T.check(any(line.startswith(want) for line in s.log), f"log lacks '{want}': {s.log[:2]}")
             st, hd, b = H.request(u + "/")
             T.check(st == 200 and hd["Content-Type"].startswith("text/html"), "page served")
             T.check(b"<script" in b and b"api/cartoonize" in b, "page has its script")
+            T.check(b'id="model"' in b and b"/healthz" in b, "page shows the model")
             # no external scripts, styles, fonts or images: nothing with a scheme or //host
             for bad in (b'src="http', b"src='http", b'href="http', b"url(http", b'src="//',
                         b'href="//', b"@import"):

@@ -127,8 +127,8 @@ static enum MHD_Result route_page(struct MHD_Connection *c)
 static enum MHD_Result route_health(struct serve_app *app, struct MHD_Connection *c)
 {
     pthread_mutex_lock(&app->lock);
-    json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:I}", "status", "ok", "model",
-                          app->model_name, "workers", app->workers, "queue", app->queue_len,
+    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:I}", "status", "ok", "model",
+                          app->model_name, "model_file", app->model_file, "workers", app->workers, "queue", app->queue_len,
                           "load", serve_pool_load(app->pool), "in_flight", app->in_flight,
                           "served", (json_int_t)app->served, "refused", (json_int_t)app->refused);
     pthread_mutex_unlock(&app->lock);

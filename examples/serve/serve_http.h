@@ -10,7 +10,9 @@
 
 struct serve_app {
     const cartoon_model *model;
-    const char *model_name;
+    const char *model_name;         /* from the model file's metadata */
+    const char *model_file;         /* the file's name without its directory (/healthz shows
+                                       this, not the server's paths) */
     struct serve_pool *pool;
     struct serve_cache *cache;      /* NULL without --cache */
     cartoon_context *estimator;     /* answers /api/estimate, under estimator_lock */
