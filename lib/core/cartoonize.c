@@ -242,8 +242,8 @@ cartoon_status unet_cartoonize(cartoon_context *ctx, const cartoon_image *in, ca
             ctx->tiling_valid = 0;
             if ((st = ct_estimate(ctx, in->width, in->height, &o, &est, &tl, 0))) return st;
             if (tl.tiled && ctx->opt.verbose)
-                fprintf(stderr, "libcartoon: tiling %dx%d: %d x %d tiles of %dx%d (halo %d), %.1f MB planned\n", mw,
-                        mh, tl.nx, tl.ny, tl.tw, tl.th, tl.halo, est.host_bytes / 1048576.0);
+                fprintf(stderr, "libcartoon: tiling %dx%d: %d x %d tiles of %dx%d (halo %d+%d), %.1f MB planned\n",
+                        mw, mh, tl.nx, tl.ny, tl.tw, tl.th, tl.before, tl.after, est.host_bytes / 1048576.0);
             ctx->tiling = tl;
             ctx->tiling_opt = o;
             ctx->tiling_w = in->width;

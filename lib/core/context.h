@@ -9,7 +9,8 @@
 /* The layout of exact tiles over a ph x pw padded working image (tiling.c). */
 typedef struct ct_tiling {
     int tiled;     /* 0: one run over the whole image (the fields below then describe it) */
-    int halo;      /* working pixels kept around a tile's centre; multiple of pad_multiple */
+    int before;    /* working pixels between a region's start and its kept centre (ct_tile_halo) */
+    int after;     /* and between the centre's end and the region's end */
     int th, tw;    /* the size every tile runs at (multiples of pad_multiple, <= ph, pw) */
     int ny, nx;    /* tiles down and across */
     int ph, pw;    /* the padded working image */
@@ -56,6 +57,17 @@ cartoon_status ct_ctx_fail(cartoon_context *ctx, cartoon_status status, const ch
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* cartoon_forward() of a tile whose input starts at row oy, column ox (multiples of the
+ * model's pad_multiple) of a larger padded image: the same result, computed on the larger
+ * image's grid where rounding depends on position (ct_plan.oy). */
+cartoon_status ct_forward_at(cartoon_context *ctx, const float *in, int h, int w, float *out, int oy, int ox);
+/* On a backend whose tensors are host memory, for an h x w run with h and w multiples of
+ * pad_multiple: plans it and sets *in (and *out when not NULL) to the input and output
+ * tensors themselves, h x w x channels floats. Filling *in and passing *in and *out to
+ * ct_forward_at / cartoon_forward runs without copying either (until the next plan of
+ * another size). Otherwise *in = *out = NULL and nothing is planned. Errors: the plan's. */
+cartoon_status ct_forward_buffers(cartoon_context *ctx, int h, int w, float **in, float **out);
 
 /* Grows *buf to hold n floats (keeps it when large enough). */
 cartoon_status ct_ctx_grow(cartoon_context *ctx, float **buf, size_t *cap, size_t n);

@@ -8,15 +8,22 @@
 
 /* ct_tiling, the layout, is declared in context.h (the context keeps its last one). */
 
-/* The receptive field's radius in input pixels, walked over the graph: each node adds what
- * its op reaches (a convolution its kernel, an upsample one source pixel, the guided filter
- * two box radii) scaled by its input's level, on top of its farthest-reaching input; rounded
- * up to the model's pad_multiple. */
-int ct_receptive_halo(const cartoon_model *m);
+/* The exact receptive field, walked over the graph along one axis (the same along both):
+ * an output pixel p with p % period == f depends on the input pixels [p - left[f],
+ * p + right[f]] (away from the image's borders). period must divide pad_multiple (every
+ * stride grid repeats with it). -1 when out of memory or the output is not at level 0. */
+int ct_receptive_reach(const cartoon_model *m, int *left, int *right, int period);
 
-/* Tile i of n along an axis of length len (tiles of size t, halo halo): the region it runs
- * on starts at *r0; it keeps [*c0, *c1) (empty when *c0 >= *c1). */
-void ct_tile_axis(int len, int t, int n, int halo, int i, int *r0, int *c0, int *c1);
+/* The halo tiles need: a kept centre starts `before` pixels after its region's start and
+ * ends `after` pixels before its region's end (where these are not the image's border).
+ * Both are the receptive field of the pixels next to the edge, rounded so that regions start
+ * at multiples of pad_multiple, for the phase of the centre's edges (mod pad_multiple) that
+ * makes before + after least. -1 as ct_receptive_reach. */
+int ct_tile_halo(const cartoon_model *m, int *before, int *after);
+
+/* Tile i of n along an axis of length len (tiles of size t, halo before/after): the region
+ * it runs on starts at *r0; it keeps [*c0, *c1) (empty when *c0 >= *c1). */
+void ct_tile_axis(int len, int t, int n, int before, int after, int i, int *r0, int *c0, int *c1);
 
 /* Host and device bytes one tile run of th x tw holds: the planned arena with kernel scratch
  * (host on the CPU, device on CUDA), the tile's float buffer, and the staging a device backend
