@@ -37,9 +37,14 @@ ifeq ($(CUDA),0)
   NVCC :=
 endif
 CU_SRC     := $(if $(NVCC),$(wildcard lib/cuda/*.cu kernels/cuda/*.cu),)
+# cuDNN is optional (CARTOON_CUDA_CONV=cudnn only): CUDNN=1 or 0; by default 1 when cudnn.h and
+# libcudnn.so are in CUDA_HOME or /usr. Only lib/cuda/conv_cudnn.cu includes it.
+CUDNN      ?= $(if $(wildcard $(CUDA_HOME)/include/cudnn.h /usr/include/cudnn.h /usr/include/*-linux-gnu/cudnn.h),$\
+                $(if $(wildcard $(CUDA_HOME)/lib64/libcudnn.so /usr/lib/*-linux-gnu/libcudnn.so /usr/lib64/libcudnn.so),1,0),0)
+CU_DEFS    := $(if $(filter 1,$(CUDNN)),-DCARTOON_HAVE_CUDNN=1,)
 ifneq ($(CU_SRC),)
   CFLAGS_ALL += -DCARTOON_HAVE_CUDA=1 -I$(CUDA_HOME)/include
-  CORE_LIBS  += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
+  CORE_LIBS  += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 $(if $(CU_DEFS),-lcudnn,) -lcublas -lcudart -lstdc++
   # sm_XX machine code for each listed architecture, plus PTX of the newest so later GPUs
   # can JIT it; --threads 0 compiles the architectures in parallel.
   NVCCFLAGS  ?= -O3 -std=c++17 -Xcompiler -fPIC -Xcompiler -fvisibility=hidden $(INCLUDES) \
@@ -97,17 +102,25 @@ $(BUILD)/obj/%_avx512.o: %_avx512.c
 	$(CC) $(CFLAGS_ALL) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 -mfma -mf16c -MMD -MP -c $< -o $@
 # The portable direct-convolution kernels use 8-lane GCC vectors between static functions;
 # GCC's note about their ABI without AVX does not concern code that never crosses a TU.
-$(BUILD)/obj/kernels/cpu/conv_direct_generic.o: CFLAGS_ALL += -Wno-psabi
+$(BUILD)/obj/kernels/cpu/conv_direct_generic.o $(BUILD)/obj/kernels/cpu/dwpw_generic.o: CFLAGS_ALL += -Wno-psabi
 # Same for the 16-lane generic-vector kernels built for AVX2 (the AVX-512 template, tested
 # on machines without AVX-512; lib/cpu/cpu_kernels.c never chooses them).
 $(BUILD)/obj/kernels/cpu/conv_direct_v16_avx2.o $(BUILD)/obj/kernels/cpu/conv_winograd_v16_avx2.o \
-$(BUILD)/obj/kernels/cpu/upsample_v16_avx2.o: CFLAGS_ALL += -Wno-psabi
+$(BUILD)/obj/kernels/cpu/upsample_v16_avx2.o $(BUILD)/obj/kernels/cpu/dwpw_v16_avx2.o: CFLAGS_ALL += -Wno-psabi
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 $(BUILD)/obj/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
+# The one file that sees CUDNN, rebuilt when the setting changes: its recipe leaves a stamp
+# naming the setting it was built with, and a missing stamp forces it (a dry run of an
+# up-to-date build then compiles nothing).
+CUDNN_STAMP := $(BUILD)/cudnn-$(if $(CU_DEFS),1,0).stamp
+$(BUILD)/obj/lib/cuda/conv_cudnn.o: lib/cuda/conv_cudnn.cu $(if $(wildcard $(CUDNN_STAMP)),,FORCE)
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) $(CU_DEFS) -MMD -MP -c $< -o $@
+	@rm -f $(BUILD)/cudnn-*.stamp && touch $(CUDNN_STAMP)
 
 $(STATIC_LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -178,17 +191,27 @@ $(BUILD)/libcartoon-io.pc: FORCE
 	  'Version: $(VERSION)' 'Requires: libcartoon' 'Libs: -L$${libdir} -lcartoon-io' \
 	  'Libs.private: $(IO_LIBS)' 'Cflags: -I$${includedir}' > $@
 
-# The installed model's directory is compiled into lib/core/model_find.c (the last place
-# cartoon_model_find_default looks). The stamp records it and is rewritten only when it
-# changes, so `make install PREFIX=/x` rebuilds that one object, and only when needed.
+# The installed models' directory is compiled into lib/core/model_find.c (where
+# cartoon_model_find looks after the user's), and so are this source tree's weights/student
+# (the committed student) and weights (the White-box model `make model` writes), the last
+# places looked at, so that programs run from the build tree find them; STUDENT_DIR= and
+# SOURCE_WEIGHTS_DIR= leave them out, e.g. for a package build. The stamp records all three and
+# is rewritten only when they change, so `make install PREFIX=/x` rebuilds that one object,
+# and only when needed.
 DATADIR := $(PREFIX)/share/libcartoon
+STUDENT_DIR ?= $(CURDIR)/weights/student
+SOURCE_WEIGHTS_DIR ?= $(CURDIR)/weights
+STUDENT      := weights/student/cartoon-student.safetensors
+MODEL_PLACES = '$(DATADIR)' '$(STUDENT_DIR)' '$(SOURCE_WEIGHTS_DIR)'
+MODEL_PLACES_FLAGS = -DCARTOON_DATADIR='"$(DATADIR)"' -DCARTOON_STUDENT_DIR='"$(STUDENT_DIR)"' \
+  -DCARTOON_SOURCE_WEIGHTS_DIR='"$(SOURCE_WEIGHTS_DIR)"'
 $(BUILD)/datadir.stamp: FORCE
 	@mkdir -p $(BUILD)
-	@printf '%s\n' '$(DATADIR)' | cmp -s - $@ || printf '%s\n' '$(DATADIR)' > $@
+	@printf '%s\n' $(MODEL_PLACES) | cmp -s - $@ || printf '%s\n' $(MODEL_PLACES) > $@
 $(BUILD)/obj/lib/core/model_find.o: $(BUILD)/datadir.stamp
-$(BUILD)/obj/lib/core/model_find.o: CFLAGS_ALL += -DCARTOON_DATADIR='"$(DATADIR)"'
+$(BUILD)/obj/lib/core/model_find.o: CFLAGS_ALL += $(MODEL_PLACES_FLAGS)
 $(BUILD)/obj/tests/test_model_find.o: $(BUILD)/datadir.stamp
-$(BUILD)/obj/tests/test_model_find.o: CFLAGS_ALL += -DCARTOON_DATADIR='"$(DATADIR)"'
+$(BUILD)/obj/tests/test_model_find.o: CFLAGS_ALL += $(MODEL_PLACES_FLAGS)
 
 # The suite: unit tests per op, model file and image parsers, end-to-end checks against
 # $(SHARED_DIR)/reference. Ends with "N passed, N failed".
@@ -240,17 +263,29 @@ model:
 	mkdir -p $(dir $(MODEL)) && $(BUILD)/cartoon-convert "$$src" $(MODEL) || exit 1; \
 	echo "model: wrote $(MODEL) from $$src (use it with -m $(MODEL), CARTOON_MODEL=$(abspath $(MODEL)), or make install)"
 
-# Builds, makes the model and cartoonizes a portrait: DEMO_IMAGE, by default the shared one.
+# Builds, makes the model and cartoonizes a portrait: DEMO_IMAGE, by default the shared one, or
+# when that is absent scikit-image's astronaut photo (public domain; python3-skimage, which
+# install-deps.sh then installs). The model is the White-box one when `make model` can make it
+# (from the shared copy or a download), else the committed student: a fresh clone offline works.
 DEMO_IMAGE ?= $(SHARED_DIR)/images/astronaut.png
-DEMO_OUT   := $(BUILD)/demo/$(basename $(notdir $(DEMO_IMAGE)))_cartoon.png
+DEMO_IMAGE_PACKAGED := /usr/lib/python3/dist-packages/skimage/data/astronaut.png
 demo:
-	@test -f "$(DEMO_IMAGE)" || { echo "demo: no picture at $(DEMO_IMAGE); name one: make demo DEMO_IMAGE=portrait.jpg"; exit 1; }
-	sh scripts/install-deps.sh
-	$(MAKE) all
-	$(MAKE) model
-	@mkdir -p $(BUILD)/demo
-	$(BUILD)/cartoonize -m $(MODEL) "$(DEMO_IMAGE)" -o $(DEMO_OUT)
-	@echo "demo: wrote $(abspath $(DEMO_OUT))"
+	@img="$(DEMO_IMAGE)"; packaged=0; \
+	if [ ! -f "$$img" ]; then \
+	  if [ "$(origin DEMO_IMAGE)" != file ]; then echo "demo: no picture at $$img"; exit 1; fi; \
+	  echo "demo: no $$img; using scikit-image's astronaut photo ($(DEMO_IMAGE_PACKAGED))"; \
+	  img=$(DEMO_IMAGE_PACKAGED); packaged=1; \
+	fi; \
+	DEMO=$$packaged sh scripts/install-deps.sh || exit 1; \
+	test -f "$$img" || { echo "demo: no picture at $$img; name one: make demo DEMO_IMAGE=portrait.jpg"; exit 1; }; \
+	$(MAKE) --no-print-directory all || exit 1; \
+	if $(MAKE) --no-print-directory model; then m=$(MODEL); \
+	elif [ -f $(STUDENT) ]; then m=$(STUDENT); \
+	  echo "demo: no White-box model (see above); running the built-in student model instead"; \
+	else echo "demo: no model: neither $(MODEL) nor $(STUDENT)"; exit 1; fi; \
+	name=$$(basename "$$img"); out=$(BUILD)/demo/$${name%.*}_cartoon.png; \
+	mkdir -p $(BUILD)/demo && $(BUILD)/cartoonize -m $$m "$$img" -o "$$out" || exit 1; \
+	echo "demo: wrote $(CURDIR)/$$out"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
@@ -265,7 +300,12 @@ install: all
 	@if [ -f $(MODEL) ]; then \
 	  install -d $(DESTDIR)$(DATADIR) && install -m 644 $(MODEL) $(DESTDIR)$(DATADIR)/ && \
 	  echo "install: model installed as $(DESTDIR)$(DATADIR)/whitebox.safetensors"; \
-	else echo "install: no $(MODEL), no model installed (make model, then make install again; programs look for it in $(DATADIR))"; fi
+	else echo "install: no $(MODEL), no White-box model installed (make model, then make install again; programs look for it in $(DATADIR))"; fi
+	@if [ -f $(STUDENT) ]; then \
+	  install -d $(DESTDIR)$(DATADIR) && install -m 644 $(STUDENT) $(DESTDIR)$(DATADIR)/ && \
+	  install -m 644 weights/student/NOTICE.md $(DESTDIR)$(DATADIR)/cartoon-student-NOTICE.md && \
+	  echo "install: student model installed as $(DESTDIR)$(DATADIR)/cartoon-student.safetensors (the fallback)"; \
+	else echo "install: no $(STUDENT), no student model installed"; fi
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
