@@ -50,12 +50,12 @@ void progress_item(struct cli_progress *p, const cartoon_batch_event *ev, const 
     const char *in = ev->item->input;
     switch (p->mode) {
     case PROGRESS_JSON:
-        emit_json(p, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:f, s:I, s:I, s:I, s:f, s:f}", "event", "item",
+        emit_json(p, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:f, s:b, s:I, s:I, s:I, s:f, s:f}", "event", "item",
                                "index", (json_int_t)ev->index, "input", in, "output", out_name ? out_name : "",
                                "status", ev->outcome == CARTOON_BATCH_DONE ? "done"
                                          : ev->outcome == CARTOON_BATCH_FAILED ? "failed" : "not_done",
                                "message", ev->message ? ev->message : "", "seconds", ev->seconds,
-                               "done", (json_int_t)p->done, "failed", (json_int_t)p->failed, "total",
+                               "cached", ev->cached, "done", (json_int_t)p->done, "failed", (json_int_t)p->failed, "total",
                                (json_int_t)p->total, "per_second", rate, "eta_s", eta));
         return;
     case PROGRESS_TTY:
@@ -71,7 +71,8 @@ void progress_item(struct cli_progress *p, const cartoon_batch_event *ev, const 
         if (ev->outcome == CARTOON_BATCH_FAILED)
             fprintf(p->f, "cartoonize: %s: %s (%s)\n", in, ev->message, cartoon_status_name(ev->status));
         else if (ev->outcome == CARTOON_BATCH_DONE && p->mode == PROGRESS_LINES)
-            fprintf(p->f, "[%zu/%zu] %s -> %s (%.2f s)\n", p->done, p->total, in, out_name, ev->seconds);
+            fprintf(p->f, ev->cached ? "[%zu/%zu] %s -> %s (cached, %.2f s)\n" : "[%zu/%zu] %s -> %s (%.2f s)\n",
+                    p->done, p->total, in, out_name, ev->seconds);
         return;
     }
 }

@@ -93,7 +93,15 @@ def main():
             T.check(st == 200 and (e["width"], e["height"]) == (512, 384), f"preview preset: {b[:100]}")
             st, _, b = H.request(u + "/api/estimate?w=512&h=512&resolution=auto")
             r = json.loads(b)["resolution"]
-            T.check(st == 200 and r in (0, 384, 256), f"auto picked {r}")
+            T.check(st == 200 and (r == 0 or 64 <= r < 512), f"auto picked {r}")
+            # 1000 x 600 (the most --max-pixels allows) does not fit the default 2 s (about 3 s of FLOPs): the
+            # pick is the largest size predicted under it, so 4 px more is predicted over it
+            st, _, b = H.request(u + "/api/estimate?w=1000&h=600&resolution=auto")
+            r = json.loads(b)["resolution"]
+            T.check(st == 200 and 64 <= r < 1000, f"auto picked {r} for 1000 x 600")
+            fit = json.loads(H.request(u + f"/api/estimate?w=1000&h=600&resolution={r}")[2])["seconds"]
+            over = json.loads(H.request(u + f"/api/estimate?w=1000&h=600&resolution={r + 4}")[2])["seconds"]
+            T.check(fit <= 2.0 < over, f"auto {r}: {fit} s, {r + 4}: {over} s")
             for q, why in (("w=0&h=10", "w=0"), ("w=10", "no h"), ("w=10&h=10&resolution=x", "res"),
                            ("w=10&h=10&strength=2", "strength"), ("w=10&h=10&preset=nope", "preset"),
                            ("w=10&h=10&format=gif", "format"), ("w=10&h=10&quality=0", "quality")):

@@ -105,15 +105,11 @@ void serve_params_describe(const struct serve_params *p, char *buf, size_t size)
 int serve_pick_auto_resolution(cartoon_context *ctx, int w, int h, const cartoon_options *opt,
                                double budget)
 {
-    static const int sizes[] = {0, 1024, 768, 512, 384, 256};
-    int longest = w > h ? w : h;
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        if (sizes[i] && sizes[i] >= longest) continue; /* never upscale to save time */
-        cartoon_options o = *opt;
-        o.resolution = sizes[i];
-        cartoon_estimate e;
-        if (cartoon_estimate_cost(ctx, w, h, &o, &e) == CARTOON_OK && e.seconds <= budget)
-            return sizes[i];
-    }
-    return longest > 256 ? 256 : 0;
+    /* the library's own choice (cartoon_resolve_options), so the server and cartoonize agree */
+    cartoon_options o = *opt, r;
+    o.resolution = CARTOON_RESOLUTION_AUTO;
+    o.time_budget = budget > 0 ? budget : CARTOON_AUTO_DEFAULT_TIME_BUDGET;
+    if (cartoon_resolve_options(ctx, w, h, &o, &r, NULL, 0) == CARTOON_OK) return r.resolution;
+    int longest = w > h ? w : h; /* nothing fits: the smallest size auto considers */
+    return longest > CARTOON_AUTO_MIN_RESOLUTION ? CARTOON_AUTO_MIN_RESOLUTION : 0;
 }

@@ -30,9 +30,9 @@ const char *serve_format_ext(cartoon_file_format f);
 /* A canonical one-line text of the parameters (for the cache key). */
 void serve_params_describe(const struct serve_params *p, char *buf, size_t size);
 
-/* The network resolution `auto` picks for a w x h picture on ctx: native when predicted under
- * budget seconds, else the largest of 1024, 768, 512, 384, 256 (below the picture's longest
- * side) predicted under it, else 256. */
+/* The network resolution `auto` picks for a w x h picture on ctx: cartoon_resolve_options()
+ * with time_budget = budget (the library's default when <= 0) and opt's memory_budget (its
+ * default when 0); when nothing fits, CARTOON_AUTO_MIN_RESOLUTION. 0 means native. */
 int serve_pick_auto_resolution(cartoon_context *ctx, int w, int h, const cartoon_options *opt,
                                double budget);
 #endif
