@@ -70,6 +70,11 @@ typedef struct ct_backend_desc {
      * needs AVX512_BF16 for bf16); otherwise 0 and why. Last, so descriptors initialised by
      * position (backend_cuda.cu) leave it NULL. */
     int (*precision_usable)(cartoon_precision p, char *why, size_t why_size);
+    /* Optional (NULL: none): the instruction set its kernels run with on this machine now
+     * ("avx2", "avx512", ...), a static string; part of the calibration cache's key, so
+     * timings measured with other kernels are not reused. After precision_usable for the
+     * same reason. */
+    const char *(*isa)(void);
 } ct_backend_desc;
 
 /* Every backend of this build in the order CARTOON_DEVICE_AUTO prefers them (backends.c). */

@@ -32,7 +32,6 @@
 #include <time.h>
 #include "calibrate.h"
 #include "context.h"
-#include "cpu_features.h"
 #include "file_io.h"
 #include "resample.h"
 
@@ -154,7 +153,7 @@ static json_t *key_json(const cartoon_context *ctx)
     if (cuda) gpu_names(gpu, sizeof gpu);
     const cartoon_model *m = ctx->model;
     return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:{s:s, s:I, s:i}, s:s, s:i}",
-                     "cpu", cpu, "isa", ct_isa_name(ct_cpu_isa()), "gpu", gpu,
+                     "cpu", cpu, "isa", ct_backend_cpu.isa ? ct_backend_cpu.isa() : "", "gpu", gpu,
                      "threads", ct_pool_size(ctx->pool), "device", cuda ? "cuda" : "cpu",
                      "precision", precision_name(ctx->opt.precision), "conv", conv_name(ctx->opt.conv),
                      "model", "name", m->name, "parameters", (json_int_t)m->parameters, "nodes", m->n_nodes,

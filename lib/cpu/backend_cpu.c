@@ -300,6 +300,11 @@ static int cpu_precision_usable(cartoon_precision p, char *why, size_t why_size)
     return 0;
 }
 
+static const char *cpu_isa(void)
+{
+    return ct_isa_name(ct_cpu_isa());
+}
+
 const ct_backend_desc ct_backend_cpu = {
     .name = "cpu",
     .label = "CPU",
@@ -309,4 +314,5 @@ const ct_backend_desc ct_backend_cpu = {
     .supports = cpu_supports,
     .available = cpu_available,
     .create = cpu_create,
+    .isa = cpu_isa,
 };
