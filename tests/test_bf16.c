@@ -7,13 +7,13 @@
  *     kernel is the bit-exact emulation of VDPBF16PS (kernels/cpu/bf16_emul.h): the same
  *     arithmetic as the native run. Slow (scalar emulation), so CARTOON_TEST_QUICK keeps the
  *     two smallest cases. */
-#include <jansson.h>
 #include <string.h>
 #include "backend_cpu.h"
 #include "cartoon.h"
 #include "cartoon_io.h"
 #include "check.h"
 #include "context.h"
+#include "reference_cases.h"
 
 static cartoon_model *model;
 static double worst_psnr[2] = {1e9, 1e9};
@@ -48,50 +48,32 @@ static cartoon_context *make_ctx(int emulated)
     return ctx;
 }
 
+struct run { cartoon_context *ctx; int emulated, quick; };
+
+static void one_case(const ref_case *c, void *user)
+{
+    struct run *r = user;
+    if (r->quick && (size_t)c->h * c->w > 300 * 451) {
+        printf("    %-22s skipped: CARTOON_TEST_QUICK and the emulation is slow\n", c->name);
+        return;
+    }
+    size_t cnt = (size_t)c->w * c->h * 3;
+    float *y = malloc(cnt * sizeof *y);
+    CHECKF(y && cartoon_forward(r->ctx, c->x, c->h, c->w, y) == CARTOON_OK, "%s", cartoon_context_last_error(r->ctx));
+    if (y) {
+        double d = max_abs_diff(c->want, y, cnt), p = psnr_model_space(c->want, y, cnt);
+        if (p < worst_psnr[r->emulated]) worst_psnr[r->emulated] = p;
+        printf("    %-22s bf16 %s: max abs %.3f, PSNR %.1f dB\n", c->name, r->emulated ? "emulated" : "native  ", d, p);
+        CHECKF(p >= 50, "%s: bf16 PSNR %.1f dB < 50", c->name, p);
+    }
+    free(y);
+}
+
 static void run_cases(int emulated)
 {
-    size_t n;
-    char *idx = (char *)read_file_bytes(shared_path("reference/index.json"), &n);
-    CHECK(idx != NULL);
-    if (!idx) return;
-    json_t *root = json_loadb(idx, n, 0, NULL);
-    free(idx);
-    json_t *cases = json_object_get(root, "cases");
-    CHECK(json_array_size(cases) >= 5);
-    cartoon_context *ctx = make_ctx(emulated);
-    int quick = emulated && getenv("CARTOON_TEST_QUICK");
-    for (size_t i = 0; ctx && i < json_array_size(cases); i++) {
-        json_t *c = json_array_get(cases, i);
-        const char *name = json_string_value(json_object_get(c, "name"));
-        int h = (int)json_integer_value(json_object_get(c, "height")), w = (int)json_integer_value(json_object_get(c, "width"));
-        if (quick && (size_t)h * w > 300 * 451) {
-            printf("    %-22s skipped: CARTOON_TEST_QUICK and the emulation is slow\n", name);
-            continue;
-        }
-        char rel[256], err[256];
-        snprintf(rel, sizeof rel, "reference/%s", json_string_value(json_object_get(c, "input")));
-        cartoon_image im;
-        CHECKF(cartoon_image_read(shared_path(rel), 0, &im, err, sizeof err) == CARTOON_OK, "%s: %s", rel, err);
-        CHECK(im.width == w && im.height == h);
-        float *x = rgb_to_model_space(&im), *y = malloc((size_t)w * h * 3 * sizeof *y);
-        CHECKF(cartoon_forward(ctx, x, h, w, y) == CARTOON_OK, "%s", cartoon_context_last_error(ctx));
-        snprintf(rel, sizeof rel, "reference/%s", json_string_value(json_object_get(c, "output_float")));
-        int nd;
-        size_t dims[8];
-        float *ref = npy_read_f32(shared_path(rel), &nd, dims);
-        CHECK(ref && nd == 3 && (int)dims[0] == h && (int)dims[1] == w && dims[2] == 3);
-        if (ref) {
-            size_t cnt = (size_t)w * h * 3;
-            double d = max_abs_diff(ref, y, cnt), p = psnr_model_space(ref, y, cnt);
-            if (p < worst_psnr[emulated]) worst_psnr[emulated] = p;
-            printf("    %-22s bf16 %s: max abs %.3f, PSNR %.1f dB\n", name, emulated ? "emulated" : "native  ", d, p);
-            CHECKF(p >= 50, "%s: bf16 PSNR %.1f dB < 50", name, p);
-        }
-        free(ref); free(x); free(y);
-        cartoon_image_free(&im);
-    }
-    cartoon_context_free(ctx);
-    json_decref(root);
+    struct run r = {make_ctx(emulated), emulated, emulated && getenv("CARTOON_TEST_QUICK")};
+    if (r.ctx) CHECK(for_each_reference_case(one_case, &r) >= 5);
+    cartoon_context_free(r.ctx);
 }
 
 static void test_native(void) { run_cases(0); }

@@ -1,12 +1,12 @@
 /* The real model against ../shared/reference: every intermediate layer of the small crop,
  * and every end-to-end case, in model space (max abs <= 1e-4 for the exact im2col path,
  * >= 50 dB PSNR and the same 1e-4 bound for the fast path) and as 8-bit pixels. */
-#include <jansson.h>
 #include <math.h>
 #include <string.h>
 #include "cartoon.h"
 #include "cartoon_io.h"
 #include "check.h"
+#include "reference_cases.h"
 
 static cartoon_model *model;
 
@@ -88,52 +88,34 @@ static void layers_with(cartoon_conv_algo algo)
 static void test_layers_im2col(void) { layers_with(CARTOON_CONV_IM2COL); }
 static void test_layers_fast(void) { layers_with(CARTOON_CONV_FAST); }
 
+struct e2e { cartoon_context *ctx; cartoon_conv_algo algo; };
+
+static void e2e_case(const ref_case *c, void *user)
+{
+    struct e2e *r = user;
+    size_t cnt = (size_t)c->w * c->h * 3;
+    float *y = malloc(cnt * sizeof *y);
+    CHECKF(y && cartoon_forward(r->ctx, c->x, c->h, c->w, y) == CARTOON_OK, "%s", cartoon_context_last_error(r->ctx));
+    if (y) {
+        double d = max_abs_diff(c->want, y, cnt), p = psnr_model_space(c->want, y, cnt);
+        printf("    %-22s %s: max abs %.2e, PSNR %.1f dB (8-bit of the float output)\n", c->name,
+               r->algo == CARTOON_CONV_IM2COL ? "im2col" : "fast  ", d, p);
+        CHECKF(d <= 1e-4, "%s: max abs %g > 1e-4", c->name, d);
+        CHECKF(p >= 50, "%s: PSNR %g < 50 dB", c->name, p);
+    }
+    free(y);
+}
+
 static void end_to_end(cartoon_conv_algo algo)
 {
-    size_t n;
-    char *idx = (char *)read_file_bytes(shared_path("reference/index.json"), &n);
-    CHECK(idx != NULL);
-    if (!idx) return;
-    json_t *root = json_loadb(idx, n, 0, NULL);
-    free(idx);
-    json_t *cases = json_object_get(root, "cases");
-    CHECK(json_array_size(cases) >= 5);
     cartoon_context_options o;
     cartoon_context_options_default(&o);
     o.device = CARTOON_DEVICE_CPU;
     o.conv = algo;
-    cartoon_context *ctx = NULL;
-    CHECK(cartoon_context_create(model, &o, &ctx, NULL, 0) == CARTOON_OK);
-    for (size_t i = 0; i < json_array_size(cases); i++) {
-        json_t *c = json_array_get(cases, i);
-        const char *name = json_string_value(json_object_get(c, "name"));
-        char rel[256];
-        snprintf(rel, sizeof rel, "reference/%s", json_string_value(json_object_get(c, "input")));
-        cartoon_image im;
-        char err[256];
-        CHECKF(cartoon_image_read(shared_path(rel), 0, &im, err, sizeof err) == CARTOON_OK, "%s: %s", rel, err);
-        int h = (int)json_integer_value(json_object_get(c, "height")), w = (int)json_integer_value(json_object_get(c, "width"));
-        CHECK(im.width == w && im.height == h && im.format == CARTOON_PIXEL_RGB);
-        float *x = rgb_to_model_space(&im), *y = malloc((size_t)w * h * 3 * sizeof *y);
-        CHECK(cartoon_forward(ctx, x, h, w, y) == CARTOON_OK);
-        snprintf(rel, sizeof rel, "reference/%s", json_string_value(json_object_get(c, "output_float")));
-        int nd;
-        size_t dims[8];
-        float *ref = npy_read_f32(shared_path(rel), &nd, dims);
-        CHECK(ref && nd == 3 && (int)dims[0] == h && (int)dims[1] == w && dims[2] == 3);
-        if (ref) {
-            size_t cnt = (size_t)w * h * 3;
-            double d = max_abs_diff(ref, y, cnt), p = psnr_model_space(ref, y, cnt);
-            printf("    %-22s %s: max abs %.2e, PSNR %.1f dB (8-bit of the float output)\n", name,
-                   algo == CARTOON_CONV_IM2COL ? "im2col" : "fast  ", d, p);
-            CHECKF(d <= 1e-4, "%s: max abs %g > 1e-4", name, d);
-            CHECKF(p >= 50, "%s: PSNR %g < 50 dB", name, p);
-        }
-        free(ref); free(x); free(y);
-        cartoon_image_free(&im);
-    }
-    cartoon_context_free(ctx);
-    json_decref(root);
+    struct e2e r = {NULL, algo};
+    CHECK(cartoon_context_create(model, &o, &r.ctx, NULL, 0) == CARTOON_OK);
+    if (r.ctx) CHECK(for_each_reference_case(e2e_case, &r) >= 5);
+    cartoon_context_free(r.ctx);
 }
 
 static void test_e2e_im2col(void) { end_to_end(CARTOON_CONV_IM2COL); }
@@ -154,75 +136,61 @@ static uint8_t original_u8(float y, int round_nearest)
  * against the reference PNG, which the original program wrote (truncated). Pixels may differ
  * only where the float output is within the engine's 1e-5 of a level boundary: at least
  * 99.9% identical, none by more than one level. */
+static void api_u8_case(const ref_case *c, void *user)
+{
+    cartoon_context *ctx = user;
+    const cartoon_image *im = &c->image;
+    char err[256] = "";
+    cartoon_image refpng = {0};
+    const char *png = reference_case_file(c, "output_png");
+    CHECKF(png && cartoon_image_read(png, 0, &refpng, err, sizeof err) == CARTOON_OK, "%s: %s", c->name, err);
+    int ok = refpng.data && refpng.width == im->width && refpng.height == im->height && refpng.format == CARTOON_PIXEL_RGB;
+    CHECKF(ok, "%s: reference PNG missing or of another shape", c->name);
+    size_t cnt = (size_t)im->width * im->height * 3;
+    uint8_t *buf = ok ? malloc(cnt) : NULL, *want = ok ? malloc(cnt) : NULL;
+    ok = ok && buf && want;
+    for (int mode = 0; ok && mode < 2; mode++) {
+        cartoon_options o;
+        cartoon_options_default(&o);
+        CHECK(o.quantize == CARTOON_QUANTIZE_TRUNCATE);
+        if (mode) o.quantize = CARTOON_QUANTIZE_ROUND;
+        cartoon_image out = {buf, im->width, im->height, (size_t)im->width * 3, CARTOON_PIXEL_RGB};
+        CHECKF(unet_cartoonize(ctx, im, &out, &o) == CARTOON_OK, "%s", cartoon_context_last_error(ctx));
+        /* the .npy is the network output in model space, B, G, R (the model's order) */
+        for (size_t p = 0; p < cnt / 3; p++)
+            for (int k = 0; k < 3; k++) want[p * 3 + k] = original_u8(c->want[p * 3 + (2 - k)], mode);
+        /* pixels whose three bytes all equal */
+        size_t same = 0, same_png = 0, npy_png = 0, px = cnt / 3;
+        int maxd = 0, maxd_png = 0;
+        for (size_t p = 0; p < px; p++) {
+            int eq = 1, eq_png = 1;
+            for (size_t k = p * 3; k < p * 3 + 3; k++) {
+                int d = abs((int)buf[k] - want[k]), dp = abs((int)buf[k] - refpng.data[k]);
+                eq &= d == 0; eq_png &= dp == 0; npy_png += want[k] == refpng.data[k];
+                if (d > maxd) maxd = d;
+                if (dp > maxd_png) maxd_png = dp;
+            }
+            same += eq; same_png += eq_png;
+        }
+        double f = 100.0 * same / px, fp = 100.0 * same_png / px;
+        printf("    %-22s %-8s: %8.4f%% of pixels identical to the .npy converted so (max diff %d), "
+               "%8.4f%% to the reference PNG (max diff %d)\n", c->name, mode ? "round" : "truncate", f, maxd, fp, maxd_png);
+        CHECKF(f >= 99.9 && maxd <= 1, "%s %s: %.4f%% identical, max diff %d", c->name, mode ? "round" : "truncate", f, maxd);
+        if (!mode) { /* the reference PNG is the .npy truncated: the default reproduces it */
+            CHECKF(npy_png == cnt, "%s: the reference PNG is not the truncated .npy (%zu of %zu bytes)", c->name, npy_png, cnt);
+            CHECKF(fp >= 99.9 && maxd_png <= 1, "%s: %.4f%% identical to the PNG, max diff %d", c->name, fp, maxd_png);
+        }
+    }
+    free(buf); free(want);
+    cartoon_image_free(&refpng);
+}
+
 static void test_api_u8(void)
 {
-    size_t n;
-    char *idx = (char *)read_file_bytes(shared_path("reference/index.json"), &n);
-    CHECK(idx != NULL);
-    if (!idx) return;
-    json_t *root = json_loadb(idx, n, 0, NULL);
-    free(idx);
-    json_t *cases = json_object_get(root, "cases");
-    CHECK(json_array_size(cases) >= 5);
     cartoon_context *ctx = NULL;
     CHECK(cartoon_context_create(model, NULL, &ctx, NULL, 0) == CARTOON_OK);
-    for (size_t i = 0; ctx && i < json_array_size(cases); i++) {
-        json_t *c = json_array_get(cases, i);
-        const char *name = json_string_value(json_object_get(c, "name"));
-        char rel[256], err[256];
-        cartoon_image im, refpng;
-        snprintf(rel, sizeof rel, "reference/%s", json_string_value(json_object_get(c, "input")));
-        CHECKF(cartoon_image_read(shared_path(rel), 0, &im, err, sizeof err) == CARTOON_OK, "%s: %s", rel, err);
-        snprintf(rel, sizeof rel, "reference/%s", json_string_value(json_object_get(c, "output_png")));
-        CHECKF(cartoon_image_read(shared_path(rel), 0, &refpng, err, sizeof err) == CARTOON_OK, "%s: %s", rel, err);
-        snprintf(rel, sizeof rel, "reference/%s", json_string_value(json_object_get(c, "output_float")));
-        int nd;
-        size_t dims[8];
-        float *ref = npy_read_f32(shared_path(rel), &nd, dims);
-        int ok = ref && im.data && refpng.data && nd == 3 && (int)dims[0] == im.height && (int)dims[1] == im.width &&
-                 dims[2] == 3 && refpng.width == im.width && refpng.height == im.height &&
-                 refpng.format == CARTOON_PIXEL_RGB;
-        CHECKF(ok, "%s: reference files missing or of another shape", name);
-        size_t cnt = (size_t)im.width * im.height * 3;
-        uint8_t *buf = ok ? malloc(cnt) : NULL, *want = ok ? malloc(cnt) : NULL;
-        for (int mode = 0; ok && mode < 2; mode++) {
-            cartoon_options o;
-            cartoon_options_default(&o);
-            CHECK(o.quantize == CARTOON_QUANTIZE_TRUNCATE);
-            if (mode) o.quantize = CARTOON_QUANTIZE_ROUND;
-            cartoon_image out = {buf, im.width, im.height, (size_t)im.width * 3, CARTOON_PIXEL_RGB};
-            CHECKF(unet_cartoonize(ctx, &im, &out, &o) == CARTOON_OK, "%s", cartoon_context_last_error(ctx));
-            /* the .npy is the network output in model space, B, G, R (the model's order) */
-            for (size_t p = 0; p < cnt / 3; p++)
-                for (int k = 0; k < 3; k++) want[p * 3 + k] = original_u8(ref[p * 3 + (2 - k)], mode);
-            /* pixels whose three bytes all equal */
-            size_t same = 0, same_png = 0, npy_png = 0, px = cnt / 3;
-            int maxd = 0, maxd_png = 0;
-            for (size_t p = 0; p < px; p++) {
-                int eq = 1, eq_png = 1;
-                for (size_t k = p * 3; k < p * 3 + 3; k++) {
-                    int d = abs((int)buf[k] - want[k]), dp = abs((int)buf[k] - refpng.data[k]);
-                    eq &= d == 0; eq_png &= dp == 0; npy_png += want[k] == refpng.data[k];
-                    if (d > maxd) maxd = d;
-                    if (dp > maxd_png) maxd_png = dp;
-                }
-                same += eq; same_png += eq_png;
-            }
-            double f = 100.0 * same / px, fp = 100.0 * same_png / px;
-            printf("    %-22s %-8s: %8.4f%% of pixels identical to the .npy converted so (max diff %d), "
-                   "%8.4f%% to the reference PNG (max diff %d)\n", name, mode ? "round" : "truncate", f, maxd, fp, maxd_png);
-            CHECKF(f >= 99.9 && maxd <= 1, "%s %s: %.4f%% identical, max diff %d", name, mode ? "round" : "truncate", f, maxd);
-            if (!mode) { /* the reference PNG is the .npy truncated: the default reproduces it */
-                CHECKF(npy_png == cnt, "%s: the reference PNG is not the truncated .npy (%zu of %zu bytes)", name, npy_png, cnt);
-                CHECKF(fp >= 99.9 && maxd_png <= 1, "%s: %.4f%% identical to the PNG, max diff %d", name, fp, maxd_png);
-            }
-        }
-        free(buf); free(want); free(ref);
-        cartoon_image_free(&im);
-        cartoon_image_free(&refpng);
-    }
+    if (ctx) CHECK(for_each_reference_case(api_u8_case, ctx) >= 5);
     cartoon_context_free(ctx);
-    json_decref(root);
 }
 
 static void fail_load(void) { CHECK(!"the converted model loads"); }
