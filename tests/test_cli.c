@@ -10,21 +10,11 @@
 #include "cartoon.h"
 #include "cartoon_io.h"
 #include "check.h"
+#include "shell.h"
 
 static const char *model;
 static char tmp[256];
 
-/* Runs a shell command line; returns the exit status (or -1). */
-static int sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 static const char *bin(void)
 {
@@ -209,15 +199,6 @@ static void test_exit_codes(void)
         free(msg);
         CHECK(sh("%s -m %s %s -o %s --device auto 2>/dev/null", bin(), model, a, o) == 0);
     }
-}
-
-/* stderr of the last sh() that wrote to `path`, NUL-terminated (malloc'd; NULL if none) */
-static char *slurp(const char *path)
-{
-    size_t n;
-    char *b = (char *)read_file_bytes(path, &n);
-    if (b) b[n] = 0;
-    return b;
 }
 
 /* The line every run prints: "cartoonize: model: NAME (PATH)". */

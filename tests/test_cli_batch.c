@@ -15,30 +15,13 @@
 #include "cartoon.h"
 #include "cartoon_io.h"
 #include "check.h"
+#include "shell.h"
 
 static const char *model;
 static char tmp[] = "/tmp/cartoon-cli-batch-XXXXXX";
 static char bin[512];
 
-static int sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static const char *p(const char *rel)
-{
-    static char b[8][600];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(b[k], sizeof b[k], "%s/%s", tmp, rel);
-    return b[k];
-}
+static const char *p(const char *rel) { return tmp_path(tmp, rel); }
 
 static int exists(const char *path) { return access(path, F_OK) == 0; }
 
@@ -60,14 +43,6 @@ static int same_file(const char *a, const char *b)
     free(x);
     free(y);
     return same;
-}
-
-static char *slurp(const char *path)
-{
-    size_t n;
-    char *b = (char *)read_file_bytes(path, &n);
-    if (b) b[n] = 0;
-    return b;
 }
 
 /* in/a.png in/b.jpg in/notes.txt in/broken.png in/sub/c.png in/sub/deeper/d.webp; the expected

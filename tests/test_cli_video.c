@@ -17,31 +17,14 @@
 
 #include "cartoon.h"
 #include "check.h"
+#include "shell.h"
 
 static const char *model;
 static char tmp[] = "/tmp/cartoon-cli-video-XXXXXX";
 static char bin[512];
 enum { W = 160, H = 96, FRAMES = 20 };
 
-static int sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static const char *p(const char *rel)
-{
-    static char b[8][600];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(b[k], sizeof b[k], "%s/%s", tmp, rel);
-    return b[k];
-}
+static const char *p(const char *rel) { return tmp_path(tmp, rel); }
 
 /* ffprobe's value of one entry of the first stream of a type ("v" or "a") */
 static double probe(const char *file, const char *type, const char *entry)

@@ -79,14 +79,16 @@ def main():
                 im.thumbnail((th * 3 // 2, th))
                 row.append(im)
             tiles.append(row)
-        W = sum(max(r[k].size[0] for r in tiles) for k in range(3))
-        cw = [max(r[k].size[0] for r in tiles) for k in range(3)]
-        sheet = Image.new("RGB", (sum(cw), th * len(tiles)), "white")
+        # each row holds its three pictures side by side (they share a size), centred, so
+        # narrow pictures leave margins at the row's ends rather than gaps between columns
+        gap = 4
+        rw = [sum(im.size[0] for im in row) + 2 * gap for row in tiles]
+        sheet = Image.new("RGB", (max(rw), (th + gap) * len(tiles) - gap), "white")
         for y, row in enumerate(tiles):
-            x = 0
-            for k, im in enumerate(row):
-                sheet.paste(im, (x, y * th))
-                x += cw[k]
+            x = (max(rw) - rw[y]) // 2
+            for im in row:
+                sheet.paste(im, (x, y * (th + gap)))
+                x += im.size[0] + gap
         sheet.save(a.montage, quality=88)
     json.dump({"rows": rows, "mean": mean}, open(os.path.join(tmp, "scores.json"), "w"), indent=1)
 
