@@ -136,6 +136,20 @@ static void finish(run *r, slot *s)
     report_ready(r);
 }
 
+/* A stage's end for slot s (lock held): on failure the item is finished with st and msg (a
+ * message of sizeof s->msg bytes); otherwise it moves on to state next for the next stage. */
+static void advance(run *r, slot *s, cartoon_status st, const char *msg, int next)
+{
+    if (st) {
+        s->status = st;
+        memcpy(s->msg, msg, sizeof s->msg);
+        finish(r, s);
+    } else {
+        s->state = next;
+        pthread_cond_broadcast(&r->cv);
+    }
+}
+
 /* The format an item's result is encoded in (AUTO: none can be told). */
 static cartoon_file_format item_format(const cartoon_batch_item *it)
 {
@@ -235,13 +249,8 @@ static void *loader(void *arg)
             drop_input(s);
             s->state = S_PROCESSED;
             pthread_cond_broadcast(&r->cv);
-        } else if (st) {
-            s->status = st;
-            memcpy(s->msg, msg, sizeof msg);
-            finish(r, s);
         } else {
-            s->state = S_DECODED;
-            pthread_cond_broadcast(&r->cv);
+            advance(r, s, st, msg, S_DECODED);
         }
     }
     r->loaders_live--;
@@ -300,14 +309,7 @@ static void *processor(void *arg)
         pthread_mutex_lock(&r->mu);
         drop_input(s); /* the input is no longer needed: keep memory to the window */
         s->out = out;
-        if (st) {
-            s->status = st;
-            memcpy(s->msg, msg, sizeof msg);
-            finish(r, s);
-        } else {
-            s->state = S_PROCESSED;
-            pthread_cond_broadcast(&r->cv);
-        }
+        advance(r, s, st, msg, S_PROCESSED);
     }
     r->procs_live--;
     pthread_cond_broadcast(&r->cv);
