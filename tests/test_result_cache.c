@@ -79,11 +79,11 @@ static int same(const unsigned char *a, size_t na, const unsigned char *b, size_
     return a && b && na == nb && !memcmp(a, b, na);
 }
 
-/* Entry files under dir (two levels), their total size in *bytes. */
-static int count_entries(const char *dir, uint64_t *bytes)
+/* Calls fn on every entry file under dir (two levels: the cache's fan-out folders); returns
+ * the sum of what fn returned. */
+static int each_entry(const char *dir, int (*fn)(const char *path, void *user), void *user)
 {
     int n = 0;
-    *bytes = 0;
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
@@ -95,17 +95,28 @@ static int count_entries(const char *dir, uint64_t *bytes)
         while (d2 && (f = readdir(d2))) {
             if (f->d_name[0] == '.') continue;
             char p[1000];
-            struct stat st;
             snprintf(p, sizeof p, "%s/%s", sub, f->d_name);
-            if (stat(p, &st) == 0) {
-                n++;
-                *bytes += (uint64_t)st.st_size;
-            }
+            n += fn(p, user);
         }
         if (d2) closedir(d2);
     }
     if (d) closedir(d);
     return n;
+}
+
+static int add_size(const char *path, void *user)
+{
+    struct stat st;
+    if (stat(path, &st)) return 0;
+    *(uint64_t *)user += (uint64_t)st.st_size;
+    return 1;
+}
+
+/* Entry files under dir, their total size in *bytes. */
+static int count_entries(const char *dir, uint64_t *bytes)
+{
+    *bytes = 0;
+    return each_entry(dir, add_size, bytes);
 }
 
 static void cache_dir(const char *name, char *out, size_t n) { snprintf(out, n, "%s/%s", tmp, name); }
@@ -139,35 +150,21 @@ static void test_hit_is_fresh_bytes(void)
     cartoon_result_cache_close(c);
 }
 
-/* Flips a byte in the middle of every entry of dir. */
-static int damage_all(const char *dir)
+static int damage_one(const char *path, void *user)
 {
+    size_t sz;
+    unsigned char *b = read_file_bytes(path, &sz);
     int n = 0;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char sub[700];
-        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
-        DIR *d2 = opendir(sub);
-        struct dirent *f;
-        while (d2 && (f = readdir(d2))) {
-            if (f->d_name[0] == '.') continue;
-            char p[1000];
-            snprintf(p, sizeof p, "%s/%s", sub, f->d_name);
-            size_t sz;
-            unsigned char *b = read_file_bytes(p, &sz);
-            if (b && sz > 60) {
-                b[sz / 2] ^= 0x5a;
-                n += write_file_bytes(p, b, sz) == 0;
-            }
-            free(b);
-        }
-        if (d2) closedir(d2);
+    if (b && sz > 60) {
+        b[sz / 2] ^= 0x5a;
+        n = write_file_bytes(path, b, sz) == 0;
     }
-    if (d) closedir(d);
+    free(b);
     return n;
 }
+
+/* Flips a byte in the middle of every entry of dir. */
+static int damage_all(const char *dir) { return each_entry(dir, damage_one, NULL); }
 
 static void test_damaged_entry(void)
 {
