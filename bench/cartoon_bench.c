@@ -55,6 +55,7 @@ typedef struct bench_opts {
     int big;            /* --big: 4096 among the default --estimate-check sizes */
     int reps_set;
     uint64_t tiling_budget; /* --tiling-check BYTES: untiled against tiled under this budget */
+    const char *versus;     /* --versus MODEL: end to end against this model, alternating */
 } bench_opts;
 
 static void usage(FILE *f)
@@ -86,6 +87,10 @@ static void usage(FILE *f)
             "                        untiled and with memory_budget B bytes (suffix K/M/G; exact\n"
             "                        tiling): the overhead, the tiles, the estimated peaks and the\n"
             "                        bytes that differ (median of --reps, default 1)\n"
+            "  --versus MODEL2       time unet_cartoonize() with the model and with MODEL2 in turn,\n"
+            "                        run by run in one process (same machine state for both):\n"
+            "                        min and median of each and the ratio (default sizes 1024;\n"
+            "                        --reps, default 5, runs each)\n"
             "  --json                one JSON object per size per line on stdout\n"
             "  -v, --verbose         library decisions (device fallback...) on stderr\n"
             "  -h, --help            this text\n"
@@ -187,6 +192,9 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             if (mult > 1) end++;
             if (end == val || *end || !(v * mult >= 1) || v * mult > 1e18) return usage_error("bad --tiling-check budget '%s'", val);
             o->tiling_budget = (uint64_t)(v * mult);
+        } else if (!strcmp(a, "--versus")) {
+            NEED_VALUE();
+            o->versus = val;
         } else if (!strcmp(a, "--big")) {
             o->big = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -208,6 +216,10 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         o->sizes[1] = 2048;
     }
     if (o->tiling_budget && !o->reps_set) o->reps = 1;
+    if (o->versus && !o->n_sizes) {
+        o->n_sizes = 1;
+        o->sizes[0] = 1024;
+    }
     if (!o->n_sizes) {
         static const int def[] = {512, 768, 1024, 2048};
         o->n_sizes = 4;
@@ -902,6 +914,72 @@ static int estimate_check(const bench_opts *o, const cartoon_model *model, const
 
 /* ------------------------------------------------------------------ main */
 
+/* --versus: two models end to end, alternating run by run so that a busy machine slows both
+ * alike; the ratio of their times is the figure, not either time alone. */
+static int versus_check(const bench_opts *o, const cartoon_model *ma, const char *na, const cartoon_context_options *copt)
+{
+    char err[512] = "";
+    cartoon_model *mb = NULL;
+    cartoon_status st = cartoon_model_load(o->versus, NULL, &mb, err, sizeof err);
+    if (st) {
+        fprintf(stderr, "cartoon-bench: loading %s: %s (%s)%s%s\n", o->versus, cartoon_strerror(st),
+                cartoon_status_name(st), err[0] ? ": " : "", err);
+        return 1;
+    }
+    cartoon_model_info mi;
+    const char *nb = cartoon_model_get_info(mb, &mi) == CARTOON_OK && mi.name && *mi.name ? mi.name : "unnamed";
+    FILE *info = o->json ? stderr : stdout;
+    fprintf(info, "versus: A = %s (%s), B = %s (%s)\n  unet_cartoonize, 8-bit RGB at native size, synthetic "
+                  "picture; %d warm-up then %d runs each, alternating A, B; CPU kernels %s\n",
+            na, o->model, nb, o->versus, o->warmup, o->reps, cartoon_cpu_isa());
+    if (!o->json)
+        printf("%6s %10s %10s %10s %10s %9s %9s\n", "size", "A min ms", "A median", "B min ms", "B median",
+               "A/B min", "A/B med");
+    const cartoon_model *models[2] = {ma, mb};
+    double *t[2] = {calloc((size_t)o->reps, sizeof(double)), calloc((size_t)o->reps, sizeof(double))};
+    double *tmp = calloc((size_t)o->reps, sizeof *tmp);
+    int rc = !t[0] || !t[1] || !tmp;
+    if (rc) fprintf(stderr, "cartoon-bench: out of memory\n");
+    for (int s = 0; s < o->n_sizes && !rc; s++) {
+        int n = o->sizes[s];
+        size_t bytes = (size_t)n * n * 3;
+        cartoon_image in = {malloc(bytes), n, n, (size_t)n * 3, CARTOON_PIXEL_RGB};
+        cartoon_image out = {malloc(bytes), n, n, (size_t)n * 3, CARTOON_PIXEL_RGB};
+        cartoon_context *ctx[2] = {NULL, NULL};
+        if (!in.data || !out.data) { fprintf(stderr, "cartoon-bench: out of memory\n"); rc = 1; }
+        if (!rc) synth_picture(n, in.data);
+        for (int k = 0; k < 2 && !rc; k++) {
+            if ((st = cartoon_context_create(models[k], copt, &ctx[k], NULL, 0))) rc = fail_ctx("creating a context", st, NULL);
+            for (int r = 0; r < o->warmup && !rc; r++)
+                if ((st = unet_cartoonize(ctx[k], &in, &out, NULL))) rc = fail_ctx("unet_cartoonize", st, ctx[k]);
+        }
+        for (int r = 0; r < o->reps && !rc; r++)
+            for (int k = 0; k < 2 && !rc; k++) {
+                double t0 = now_ms();
+                if ((st = unet_cartoonize(ctx[k], &in, &out, NULL))) rc = fail_ctx("unet_cartoonize", st, ctx[k]);
+                t[k][r] = now_ms() - t0;
+            }
+        if (!rc) {
+            double amin = min_of(t[0], o->reps), bmin = min_of(t[1], o->reps);
+            double amed = median(t[0], o->reps, tmp), bmed = median(t[1], o->reps, tmp);
+            if (o->json)
+                printf("{\"size\": %d, \"a\": \"%s\", \"b\": \"%s\", \"a_min_ms\": %.1f, \"a_median_ms\": %.1f, "
+                       "\"b_min_ms\": %.1f, \"b_median_ms\": %.1f, \"ratio_min\": %.3f, \"ratio_median\": %.3f}\n",
+                       n, na, nb, amin, amed, bmin, bmed, amin / bmin, amed / bmed);
+            else
+                printf("%6d %10.1f %10.1f %10.1f %10.1f %8.2fx %8.2fx\n", n, amin, amed, bmin, bmed, amin / bmin,
+                       amed / bmed);
+        }
+        cartoon_context_free(ctx[0]);
+        cartoon_context_free(ctx[1]);
+        free(in.data);
+        free(out.data);
+    }
+    free(t[0]); free(t[1]); free(tmp);
+    cartoon_model_free(mb);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -982,6 +1060,13 @@ int main(int argc, char **argv)
         cartoon_image_free(&pic);
         cartoon_model_free(model);
         return trc;
+    }
+    if (o.versus) { /* its own mode too */
+        int vrc = versus_check(&o, model, mname, &copt);
+        cartoon_context_free(ctx);
+        cartoon_image_free(&pic);
+        cartoon_model_free(model);
+        return vrc;
     }
     if (o.estimate_check) { /* its own mode: no sgemm peak, no per-layer tables */
         int erc = estimate_check(&o, model, &copt, ctx);
