@@ -102,11 +102,13 @@ $(BUILD)/obj/%_avx512.o: %_avx512.c
 	$(CC) $(CFLAGS_ALL) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 -mfma -mf16c -MMD -MP -c $< -o $@
 # The portable direct-convolution kernels use 8-lane GCC vectors between static functions;
 # GCC's note about their ABI without AVX does not concern code that never crosses a TU.
-$(BUILD)/obj/kernels/cpu/conv_direct_generic.o $(BUILD)/obj/kernels/cpu/dwpw_generic.o: CFLAGS_ALL += -Wno-psabi
+$(BUILD)/obj/kernels/cpu/conv_direct_generic.o $(BUILD)/obj/kernels/cpu/dwpw_generic.o \
+$(BUILD)/obj/kernels/cpu/guided_filter_generic.o: CFLAGS_ALL += -Wno-psabi
 # Same for the 16-lane generic-vector kernels built for AVX2 (the AVX-512 template, tested
 # on machines without AVX-512; lib/cpu/cpu_kernels.c never chooses them).
 $(BUILD)/obj/kernels/cpu/conv_direct_v16_avx2.o $(BUILD)/obj/kernels/cpu/conv_winograd_v16_avx2.o \
-$(BUILD)/obj/kernels/cpu/upsample_v16_avx2.o $(BUILD)/obj/kernels/cpu/dwpw_v16_avx2.o: CFLAGS_ALL += -Wno-psabi
+$(BUILD)/obj/kernels/cpu/upsample_v16_avx2.o $(BUILD)/obj/kernels/cpu/dwpw_v16_avx2.o \
+$(BUILD)/obj/kernels/cpu/guided_filter_v16_avx2.o: CFLAGS_ALL += -Wno-psabi
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@

@@ -201,22 +201,52 @@ static void gf_ref(const float *x, const float *y, int h, int w, int c, int r, d
     free(mx); free(my); free(A); free(b);
 }
 
+/* Every row of the kernel table (the ones this CPU runs, the 16-lane test row included) against
+ * the double-precision spec; rows of the same table must agree bit for bit (the same operations
+ * in the same order, only the width differs). Sizes cover the scalar case, widths around the
+ * vector lengths (tails), several bands per thread with the 3r rows a band recomputes (h 200
+ * on 3 threads: 6 bands of 34 rows at r 1), one band, r 2 and 3, and c 1 to 3. With one
+ * thread too: bands must not change a bit. */
 static void test_guided_filter(void)
 {
-    int cases[][4] = {{1, 1, 3, 1}, {2, 3, 3, 1}, {17, 13, 3, 1}, {9, 20, 2, 2}, {5, 4, 1, 3}};
-    for (size_t t = 0; t < 5; t++) {
+    static const int cases[][4] = {{1, 1, 3, 1}, {2, 3, 3, 1}, {17, 13, 3, 1}, {9, 20, 2, 2}, {5, 4, 1, 3},
+                                   {200, 37, 3, 1}, {131, 16, 3, 1}, {97, 33, 1, 2}, {400, 5, 3, 1}, {60, 47, 3, 3}};
+    size_t nk;
+    const ct_cpu_kernels *ks = ct_cpu_kernels_list(&nk);
+    ct_pool *one = NULL;
+    CHECK(ct_pool_create(1, &one) == CARTOON_OK);
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
         int h = cases[t][0], w = cases[t][1], c = cases[t][2], r = cases[t][3];
         size_t n = (size_t)h * w * c;
-        float *x = rnd(n, -1, 1), *y = rnd(n, -1, 1), *got = malloc(n * 4);
+        float *x = rnd(n, -1, 1), *y = rnd(n, -1, 1), *got = malloc(n * 4), *first = malloc(n * 4);
         double *ref = malloc(n * 8);
-        float *scratch = malloc(ct_guided_filter_scratch_floats(h, w, ct_pool_size(pool)) * 4);
+        float *scratch = malloc(ct_guided_filter_scratch_floats(h, w, c, r, ct_pool_size(pool)) * 4);
         gf_ref(x, y, h, w, c, r, 5e-3, ref);
+        const char *first_name = NULL;
+        for (size_t k = 0; k < nk; k++) {
+            if (ks[k].isa > ct_cpu_isa_native()) continue;
+            for (int threads = 0; threads < 2; threads++) {
+                ct_pool *pl = threads ? one : pool;
+                ct_guided_filter_bands(x, y, h, w, c, r, 5e-3f, got, scratch, pl, ks[k].gf_band);
+                double d = 0;
+                for (size_t i = 0; i < n; i++) d = fmax(d, fabs(ref[i] - got[i]));
+                CHECKF(d < 2e-5, "guided filter %s %dx%dx%d r%d, %d thread(s): %g", ks[k].name, h, w, c, r,
+                       ct_pool_size(pl), d);
+                if (!first_name) {
+                    memcpy(first, got, n * 4);
+                    first_name = ks[k].name;
+                } else {
+                    CHECKF(!memcmp(first, got, n * 4), "guided filter %dx%dx%d r%d: %s (%d thread(s)) differs from %s",
+                           h, w, c, r, ks[k].name, ct_pool_size(pl), first_name);
+                }
+            }
+        }
+        /* the ops.h entry point is the portable row */
         ct_guided_filter(x, y, h, w, c, r, 5e-3f, got, scratch, pool);
-        double d = 0;
-        for (size_t i = 0; i < n; i++) d = fmax(d, fabs(ref[i] - got[i]));
-        CHECKF(d < 2e-5, "guided filter %dx%dx%d r%d: %g", h, w, c, r, d);
-        free(x); free(y); free(got); free(ref); free(scratch);
+        CHECK(!memcmp(first, got, n * 4));
+        free(x); free(y); free(got); free(first); free(ref); free(scratch);
     }
+    ct_pool_free(one);
 }
 
 static void test_add_concat_pad_crop(void)

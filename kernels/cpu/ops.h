@@ -33,8 +33,8 @@ void ct_upsample2x(const float *in, int h, int w, int c, int bilinear, const flo
 
 /* Guided filter (He et al.), per channel, box means over the (2r+1)^2 window clipped to the
  * image: x guide, y source, both h x w x c; scratch of ct_guided_filter_scratch_floats() for
- * a pool of nthreads (ct_pool_size). */
-size_t ct_guided_filter_scratch_floats(int h, int w, int nthreads);
+ * a pool of nthreads (ct_pool_size): rows of the image's width, not planes. */
+size_t ct_guided_filter_scratch_floats(int h, int w, int c, int r, int nthreads);
 void ct_guided_filter(const float *x, const float *y, int h, int w, int c, int r, float eps,
                       float *out, float *scratch, ct_pool *pool);
 

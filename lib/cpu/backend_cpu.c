@@ -101,7 +101,8 @@ static size_t cpu_scratch(ct_backend *be, const cartoon_model *m, const ct_plan 
         ct_conv_shape_init(&s, src->h, src->w, n->cin, n->channels, n->kernel, n->stride);
         return ct_im2col_scratch_floats(&s, IM2COL_TILE_BYTES) * sizeof(float);
     }
-    if (n->op == OP_GUIDED_FILTER) return ct_guided_filter_scratch_floats(src->h, src->w, ct_pool_size(b->cfg.pool)) * sizeof(float);
+    if (n->op == OP_GUIDED_FILTER)
+        return ct_guided_filter_scratch_floats(src->h, src->w, src->c, n->radius, ct_pool_size(b->cfg.pool)) * sizeof(float);
     return 0;
 }
 
@@ -212,7 +213,8 @@ static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_p
                            b->kernels->upsample_row);
         return CARTOON_OK;
     case OP_GUIDED_FILTER:
-        ct_guided_filter(a, tensor(b, p, n->in[1]), o->h, o->w, o->c, n->radius, n->eps, out, scratch, pool);
+        ct_guided_filter_bands(a, tensor(b, p, n->in[1]), o->h, o->w, o->c, n->radius, n->eps, out, scratch, pool,
+                               b->kernels->gf_band);
         return CARTOON_OK;
     default:
         return ct_fail(e, CARTOON_E_INTERNAL, "node '%s': op %d has no CPU kernel", n->name, n->op);

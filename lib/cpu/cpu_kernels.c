@@ -7,14 +7,14 @@
  * kernels' blocking, indexing and tails. */
 static const ct_cpu_kernels table[] = {
     {CT_ISA_GENERIC, "generic", 4, 1, ct_wg_task_generic, ct_direct_row_generic, NULL, ct_upsample_row_generic,
-     ct_dwpw_tile_generic, ct_pw_chunk_generic},
+     ct_dwpw_tile_generic, ct_pw_chunk_generic, ct_gf_band_generic},
 #if defined(__x86_64__)
     {CT_ISA_AVX2, "avx2", 8, 1, ct_wg_task_avx2, ct_direct_row_avx2, NULL, ct_upsample_row_avx2, ct_dwpw_tile_avx2,
-     ct_pw_chunk_avx2},
+     ct_pw_chunk_avx2, ct_gf_band_avx2},
     {CT_ISA_AVX2, "v16-avx2", 16, 0, ct_wg_task_v16_avx2, ct_direct_row_v16_avx2, ct_wg_task_bf16_v16_avx2,
-     ct_upsample_row_v16_avx2, ct_dwpw_tile_v16_avx2, ct_pw_chunk_v16_avx2},
+     ct_upsample_row_v16_avx2, ct_dwpw_tile_v16_avx2, ct_pw_chunk_v16_avx2, ct_gf_band_v16_avx2},
     {CT_ISA_AVX512, "avx512", 16, 1, ct_wg_task_avx512, ct_direct_row_avx512, ct_wg_task_bf16_avx512,
-     ct_upsample_row_avx512, ct_dwpw_tile_avx512, ct_pw_chunk_avx512},
+     ct_upsample_row_avx512, ct_dwpw_tile_avx512, ct_pw_chunk_avx512, ct_gf_band_avx512},
 #endif
 };
 

@@ -8,6 +8,7 @@
 #include "conv_winograd.h"
 #include "cpu_features.h"
 #include "dwpw.h"
+#include "guided_filter_rows.h"
 #include "upsample_rows.h"
 
 typedef struct ct_cpu_kernels {
@@ -23,6 +24,7 @@ typedef struct ct_cpu_kernels {
     ct_upsample_row_fn upsample_row;   /* kernels/cpu/upsample_<isa>.c */
     ct_dwpw_fn dwpw_tile;              /* kernels/cpu/dwpw_<isa>.c: depthwise + pointwise */
     ct_dwpw_fn pw_chunk;               /* the same file: a plain pointwise (1x1) convolution */
+    ct_gf_band_fn gf_band;             /* kernels/cpu/guided_filter_<isa>.c */
 } ct_cpu_kernels;
 
 /* The best entry with chosen = 1 this build has at or below isa (a ct_isa level); never
