@@ -99,6 +99,9 @@ $(BUILD)/obj/%_avx2.o: %_avx2.c
 	$(CC) $(CFLAGS_ALL) -mavx2 -mfma -mf16c -MMD -MP -c $< -o $@
 $(BUILD)/obj/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c -MMD -MP -c $< -o $@
+$(BUILD)/obj/%_avx512bf16.o: %_avx512bf16.c
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 -mfma -mf16c -MMD -MP -c $< -o $@
 # The portable direct-convolution kernels use 8-lane GCC vectors between static functions;
 # GCC's note about their ABI without AVX does not concern code that never crosses a TU.

@@ -1080,7 +1080,7 @@ int main(int argc, char **argv)
     fprintf(info, "cartoon-bench: libcartoon %s, model: %s (%s)\n", cartoon_version_string(), mname, o.model);
     fprintf(info, "  device %s, conv %s, precision %s, threads %d (engine and OpenBLAS), reps %d, warm-up %d\n",
             device_name(dev), conv_name(o.conv), precision_name(o.precision), threads, o.reps, o.warmup);
-    fprintf(info, "  CPU kernels: %s (CARTOON_ISA=generic|avx2|avx512 lowers them)\n", cartoon_cpu_isa());
+    fprintf(info, "  CPU kernels: %s (CARTOON_ISA=generic|avx2|avx512|avx512-bf16 lowers them)\n", cartoon_cpu_isa());
     fprintf(info, "  input: %s\n", o.image ? o.image : "synthetic, uniform random in [-1, 1]");
     fprintf(info, "measuring the sgemm peak (cblas_sgemm, best of 4, %d threads):\n", threads);
     double peak = sgemm_peak_isolated(o.json ? 2 : 1, threads);

@@ -53,10 +53,11 @@ extern "C" {
 CARTOON_API unsigned cartoon_version_number(void);
 CARTOON_API const char *cartoon_version_string(void);
 
-/* The instruction set the CPU kernels of this process use: "avx512" (AVX-512 F/BW/VL/DQ with
- * AVX512_BF16, which the bf16 precision needs), "avx2" (with FMA) or "generic": the best the
- * CPU has, lowered by the environment variable CARTOON_ISA=generic|avx2|avx512 when set
- * (read at each call). For benchmarks and logs. Static string, never NULL; thread-safe; no
+/* The instruction set the CPU kernels of this process use: "avx512-bf16" (AVX-512 F/BW/VL/DQ
+ * with AVX512_BF16, which the bf16 precision needs), "avx512" (F/BW/VL/DQ: the same fp32
+ * kernels, no bf16), "avx2" (with FMA) or "generic": the best the CPU has, lowered by the
+ * environment variable CARTOON_ISA=generic|avx2|avx512|avx512-bf16 when set (read at each
+ * call). For benchmarks and logs. Static string, never NULL; thread-safe; no
  * allocation. */
 CARTOON_API const char *cartoon_cpu_isa(void);
 

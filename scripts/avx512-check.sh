@@ -4,8 +4,8 @@
 #   the CPU flags, a CPU-only build, the kernel tests that run natively there
 #   (test_winograd, test_direct, test_ops, test_backends: the avx512 rows against the naive
 #   convolution and bit for bit against their v16-avx2 build; test_bf16: bf16 on every
-#   reference case natively, >= 50 dB), then cartoon-bench at 1024 with the avx2 and avx512
-#   rows (CARTOON_ISA) in fp32 and avx512 in bf16, and bench/peers at 1024 when python3 has
+#   reference case natively, >= 50 dB), then cartoon-bench at 1024 with the avx2, avx512 and
+#   avx512-bf16 rows (CARTOON_ISA) in fp32 and avx512-bf16 in bf16, and bench/peers at 1024 when python3 has
 #   numpy, onnx and onnxruntime (openvino optional).
 # Usage: sh scripts/avx512-check.sh [SHARED_DIR]   (default $CARTOON_SHARED, else ./shared,
 #   else ../shared). Output: $OUT/summary.txt (OUT defaults to ./avx512-check-out) and one log
@@ -39,7 +39,7 @@ done
 MODEL=$BUILD/test-model.safetensors
 B=$BUILD/cartoon-bench
 N=$(nproc)
-for run in "avx2 fp32" "avx512 fp32" "avx512 bf16"; do
+for run in "avx2 fp32" "avx512 fp32" "avx512-bf16 fp32" "avx512-bf16 bf16"; do
     set -- $run
     CARTOON_ISA=$1 "$B" -m "$MODEL" --device cpu --no-io --size 1024 --reps 3 --threads "$N" --precision "$2" \
         > "$OUT/bench_$1_$2.log" 2>&1

@@ -89,7 +89,8 @@ static void test_version_and_status(void)
     CHECK(cartoon_version_number() == CARTOON_VERSION_NUMBER);
     CHECK(strcmp(cartoon_version_string(), CARTOON_VERSION_STRING) == 0);
     const char *isa = cartoon_cpu_isa();
-    CHECK(isa && (!strcmp(isa, "generic") || !strcmp(isa, "avx2") || !strcmp(isa, "avx512")));
+    CHECK(isa && (!strcmp(isa, "generic") || !strcmp(isa, "avx2") || !strcmp(isa, "avx512") ||
+                  !strcmp(isa, "avx512-bf16")));
     static const char *names[] = {"CARTOON_OK", "CARTOON_E_INVALID_ARGUMENT", "CARTOON_E_OUT_OF_MEMORY",
                                   "CARTOON_E_IO", "CARTOON_E_BAD_MODEL", "CARTOON_E_UNSUPPORTED",
                                   "CARTOON_E_BAD_IMAGE", "CARTOON_E_LIMIT", "CARTOON_E_DEVICE",
@@ -222,7 +223,7 @@ static void test_context_and_forward(void)
     CHECK(cartoon_context_last_error(NULL) != NULL);
     co.precision = CARTOON_PRECISION_BF16;
     c = (cartoon_context *)&c;
-    if (!strcmp(cartoon_cpu_isa(), "avx512")) { /* bf16 runs exactly where AVX512_BF16 kernels run */
+    if (!strcmp(cartoon_cpu_isa(), "avx512-bf16")) { /* bf16 runs exactly where AVX512_BF16 kernels run */
         CHECK(cartoon_context_create(model, &co, &c, err, sizeof err) == CARTOON_OK && c != NULL);
         cartoon_context_free(c);
     } else

@@ -38,7 +38,7 @@ static void test_table(void)
         char w2[256] = "";
         CHECK(ct_backend_cpu.precision_usable(CARTOON_PRECISION_FP32, w2, sizeof w2) == 1);
         int bf16 = ct_backend_cpu.precision_usable(CARTOON_PRECISION_BF16, w2, sizeof w2);
-        CHECK(bf16 == (ct_cpu_isa() >= CT_ISA_AVX512));
+        CHECK(bf16 == (ct_cpu_isa() >= CT_ISA_AVX512_BF16));
         CHECK(bf16 || strstr(w2, "AVX512_BF16"));
     }
     CHECK(ct_backend_cuda.precisions & CT_PRECISION_BIT(CARTOON_PRECISION_FP16));
@@ -53,7 +53,7 @@ static void test_kernel_table(void)
     const ct_cpu_kernels *g = ct_cpu_kernels_for(CT_ISA_GENERIC);
     CHECK(g->isa == CT_ISA_GENERIC && !strcmp(g->name, "generic"));
     CHECK(g->winograd_task == ct_wg_task_generic && g->direct_row == ct_direct_row_generic);
-    for (int isa = CT_ISA_GENERIC; isa <= CT_ISA_AVX512; isa++) {
+    for (int isa = CT_ISA_GENERIC; isa <= CT_ISA_AVX512_BF16; isa++) {
         const ct_cpu_kernels *k = ct_cpu_kernels_for(isa);
         CHECK(k && k->isa <= isa && k->winograd_task && k->direct_row);
     }
@@ -63,6 +63,10 @@ static void test_kernel_table(void)
     const ct_cpu_kernels *z = ct_cpu_kernels_for(CT_ISA_AVX512);
     CHECK(z->isa == CT_ISA_AVX512 && z->lanes == 16 && !strcmp(z->name, "avx512"));
     CHECK(z->winograd_task == ct_wg_task_avx512 && z->direct_row == ct_direct_row_avx512);
+    CHECK(z->winograd_task_bf16 == NULL); /* AVX-512 without AVX512_BF16 (Skylake-SP to Ice Lake): fp32 */
+    const ct_cpu_kernels *zb = ct_cpu_kernels_for(CT_ISA_AVX512_BF16);
+    CHECK(zb->isa == CT_ISA_AVX512_BF16 && zb->lanes == 16 && !strcmp(zb->name, "avx512-bf16"));
+    CHECK(zb->winograd_task == ct_wg_task_avx512 && zb->winograd_task_bf16 == ct_wg_task_bf16_avx512bf16);
 #endif
     /* the list holds every entry; the test-only 16-lane generic-vector one is never chosen */
     size_t n = 0;
@@ -72,11 +76,11 @@ static void test_kernel_table(void)
         CHECK(all[i].name && all[i].winograd_task && all[i].direct_row && all[i].lanes >= 4);
         if (!all[i].chosen) {
             found_v16 += all[i].winograd_task == ct_wg_task_v16_avx2;
-            for (int isa = CT_ISA_GENERIC; isa <= CT_ISA_AVX512; isa++) CHECK(ct_cpu_kernels_for(isa) != &all[i]);
+            for (int isa = CT_ISA_GENERIC; isa <= CT_ISA_AVX512_BF16; isa++) CHECK(ct_cpu_kernels_for(isa) != &all[i]);
         } else CHECK(ct_cpu_kernels_for(all[i].isa) == &all[i]);
     }
 #if defined(__x86_64__)
-    CHECK(n == 4 && found_v16 == 1);
+    CHECK(n == 5 && found_v16 == 1);
 #else
     CHECK(n == 1);
 #endif

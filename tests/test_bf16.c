@@ -2,7 +2,7 @@
  * (8-bit of the float output, as tests/test_reference.c measures fp32), the target of
  * docs/precision-notes.md for bf16 F(4x4,3x3) Winograd (about 53 dB there).
  *   - natively, through the public API, where the CPU has AVX512_BF16 (cartoon_cpu_isa() is
- *     "avx512"); skipped elsewhere, saying why;
+ *     "avx512-bf16"); skipped elsewhere, saying why;
  *   - on any AVX2 machine, with the CPU backend built on the test-only 16-lane row, whose bf16
  *     kernel is the bit-exact emulation of VDPBF16PS (kernels/cpu/bf16_emul.h): the same
  *     arithmetic as the native run. Slow (scalar emulation), so CARTOON_TEST_QUICK keeps the
@@ -112,8 +112,8 @@ int main(void)
     }
     printf("# CPU kernels: %s\n", cartoon_cpu_isa());
     run_case("bf16_refused_with_reason", test_refusal);
-    if (!strcmp(cartoon_cpu_isa(), "avx512")) run_case("bf16_reference_native", test_native);
-    else skip_case("bf16_reference_native", "the CPU has no AVX-512 with AVX512_BF16 (cartoon_cpu_isa() is not avx512)");
+    if (!strcmp(cartoon_cpu_isa(), "avx512-bf16")) run_case("bf16_reference_native", test_native);
+    else skip_case("bf16_reference_native", "the CPU has no AVX-512 with AVX512_BF16 (cartoon_cpu_isa() is not avx512-bf16)");
     if (ct_cpu_isa_native() >= CT_ISA_AVX2) run_case("bf16_reference_emulated", test_emulated);
     else skip_case("bf16_reference_emulated", "the emulating 16-lane row needs AVX2");
     if (worst_psnr[0] < 1e9) printf("# bf16 native worst PSNR %.1f dB\n", worst_psnr[0]);

@@ -111,7 +111,7 @@ int main(void)
     run_case("direct_vs_naive_all_paths", test_shapes);
     run_case("direct_bad_args", test_bad_args);
     if (ct_cpu_isa_native() >= CT_ISA_AVX512) run_case("direct_v16_matches_avx512", test_v16_matches_avx512);
-    else skip_case("direct_v16_matches_avx512", "no AVX-512 F/BW/VL/DQ+BF16 on this CPU: the 16-lane "
+    else skip_case("direct_v16_matches_avx512", "no AVX-512 F/BW/VL/DQ on this CPU: the 16-lane "
                    "template ran as v16-avx2 (generic vectors) instead of natively");
     ct_pool_free(pool);
     return check_summary();

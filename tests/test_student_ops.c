@@ -454,7 +454,7 @@ int main(int argc, char **argv)
     run_case("dwpw_pointwise_vs_naive_all_rows", test_kernels);
     run_case("dwpw_bad_args", test_bad_args);
     if (ct_cpu_isa_native() >= CT_ISA_AVX512) run_case("dwpw_v16_matches_avx512", test_v16_matches_avx512);
-    else skip_case("dwpw_v16_matches_avx512", "no AVX-512 F/BW/VL/DQ+BF16 on this CPU: the 16-lane "
+    else skip_case("dwpw_v16_matches_avx512", "no AVX-512 F/BW/VL/DQ on this CPU: the 16-lane "
                    "template ran as v16-avx2 (generic vectors) instead of natively");
     run_case("student_plan_fuses_concat_and_depthwise", test_plan);
     run_case("student_graph_fast_vs_exact", test_graph);

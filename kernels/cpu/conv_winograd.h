@@ -46,8 +46,9 @@ void ct_wg_task_avx512(void *job, int block, int tid);
 /* The AVX-512 algorithm (16 lanes) in generic vectors for AVX2: for the tests only. */
 void ct_wg_task_v16_avx2(void *job, int block, int tid);
 /* bf16-operand block kernels, for weights from ct_winograd_create_bf16 only: VDPBF16PS
- * (AVX512_BF16), and its bit-exact portable emulation (bf16_emul.h) for the tests. */
-void ct_wg_task_bf16_avx512(void *job, int block, int tid);
+ * (AVX512_BF16, conv_winograd_avx512bf16.c), and its bit-exact portable emulation
+ * (bf16_emul.h) for the tests. */
+void ct_wg_task_bf16_avx512bf16(void *job, int block, int tid);
 void ct_wg_task_bf16_v16_avx2(void *job, int block, int tid);
 
 /* F(4x4,3x3) weights for the bf16 kernels: transformed in double as in

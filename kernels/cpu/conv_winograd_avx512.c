@@ -1,6 +1,7 @@
 /* AVX-512 instantiation of the Winograd kernels (conv_winograd_impl.h): 16 lanes, so a
- * 16-wide cout block is one zmm vector. The same template compiled with 16-lane GCC vectors
- * (conv_winograd_v16_avx2.c) is what the tests run where the CPU lacks AVX-512. */
+ * 16-wide cout block is one zmm vector; F/BW/VL/DQ only (the bf16 kernel, which needs
+ * AVX512_BF16, is conv_winograd_avx512bf16.c). The same template compiled with 16-lane GCC
+ * vectors (conv_winograd_v16_avx2.c) is what the tests run where the CPU lacks AVX-512. */
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include "conv_winograd_impl.h"
@@ -17,13 +18,6 @@ typedef __m512 vf;
 #define VSET1(x) _mm512_set1_ps(x)
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VMAX(a, b) _mm512_max_ps((a), (b))
-/* bf16 operands: VDPBF16PS and VCVTNEPS2BF16 (AVX512_BF16, part of CT_ISA_AVX512) */
-typedef __m512i vbh;
-#define BH_LOAD(p) _mm512_loadu_si512((const void *)(p))
-#define BH_SET1(u) _mm512_set1_epi32((int)(u))
-#define VDPBF16(acc, a, b) _mm512_dpbf16_ps((acc), (__m512bh)(a), (__m512bh)(b))
-#define BH_STORE_CVT(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (__m256i)_mm512_cvtneps_pbh(v))
-#define WG_BF16
 #define WG_TEMPLATE
 #include "conv_winograd_impl.h"
 #else

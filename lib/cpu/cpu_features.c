@@ -27,8 +27,9 @@ static void detect(void)
     int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
     int avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
                  __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-                 __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bf16");
-    native_isa = avx512 ? CT_ISA_AVX512 : avx2 ? CT_ISA_AVX2 : CT_ISA_GENERIC;
+                 __builtin_cpu_supports("avx512dq");
+    int bf16 = avx512 && __builtin_cpu_supports("avx512bf16");
+    native_isa = bf16 ? CT_ISA_AVX512_BF16 : avx512 ? CT_ISA_AVX512 : avx2 ? CT_ISA_AVX2 : CT_ISA_GENERIC;
 #else
     native_isa = CT_ISA_GENERIC;
 #endif
@@ -49,6 +50,7 @@ int ct_cpu_isa(void)
         if (!strcmp(e, "generic")) want = CT_ISA_GENERIC;
         else if (!strcmp(e, "avx2")) want = CT_ISA_AVX2;
         else if (!strcmp(e, "avx512")) want = CT_ISA_AVX512;
+        else if (!strcmp(e, "avx512-bf16")) want = CT_ISA_AVX512_BF16;
         if (want >= 0 && want < isa) isa = want;
     }
     return isa;
@@ -59,6 +61,7 @@ const char *ct_isa_name(int isa)
     switch (isa) {
     case CT_ISA_AVX2: return "avx2";
     case CT_ISA_AVX512: return "avx512";
+    case CT_ISA_AVX512_BF16: return "avx512-bf16";
     default: return "generic";
     }
 }

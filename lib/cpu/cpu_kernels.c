@@ -13,8 +13,13 @@ static const ct_cpu_kernels table[] = {
      ct_pw_chunk_avx2, ct_gf_band_avx2},
     {CT_ISA_AVX2, "v16-avx2", 16, 0, ct_wg_task_v16_avx2, ct_direct_row_v16_avx2, ct_wg_task_bf16_v16_avx2,
      ct_upsample_row_v16_avx2, ct_dwpw_tile_v16_avx2, ct_pw_chunk_v16_avx2, ct_gf_band_v16_avx2},
-    {CT_ISA_AVX512, "avx512", 16, 1, ct_wg_task_avx512, ct_direct_row_avx512, ct_wg_task_bf16_avx512,
-     ct_upsample_row_avx512, ct_dwpw_tile_avx512, ct_pw_chunk_avx512, ct_gf_band_avx512},
+    /* AVX-512 F/BW/VL/DQ: every fp32 kernel at 16 lanes; bf16 needs the row below */
+    {CT_ISA_AVX512, "avx512", 16, 1, ct_wg_task_avx512, ct_direct_row_avx512, NULL, ct_upsample_row_avx512,
+     ct_dwpw_tile_avx512, ct_pw_chunk_avx512, ct_gf_band_avx512},
+    /* the same kernels and, with AVX512_BF16, the bf16 Winograd kernel */
+    {CT_ISA_AVX512_BF16, "avx512-bf16", 16, 1, ct_wg_task_avx512, ct_direct_row_avx512,
+     ct_wg_task_bf16_avx512bf16, ct_upsample_row_avx512, ct_dwpw_tile_avx512, ct_pw_chunk_avx512,
+     ct_gf_band_avx512},
 #endif
 };
 

@@ -13,7 +13,7 @@
 
 typedef struct ct_cpu_kernels {
     int isa;                           /* ct_isa level the entry needs to run */
-    const char *name;                  /* "generic", "avx2", "avx512", "v16-avx2" */
+    const char *name;                  /* "generic", "avx2", "avx512", "avx512-bf16", "v16-avx2" */
     int lanes;                         /* floats per vector of the kernels' template */
     int chosen;                        /* 0: never picked at run time (a test-only build) */
     ct_winograd_task_fn winograd_task; /* kernels/cpu/conv_winograd_<isa>.c */

@@ -1,0 +1,34 @@
+/* The bf16-operand Winograd kernel for AVX512_BF16 (VDPBF16PS, VCVTNEPS2BF16): the AVX-512
+ * instantiation of conv_winograd_impl.h with WG_BF16, in a file of its own because it is the
+ * only code that needs AVX512_BF16 (CT_ISA_AVX512_BF16; every other AVX-512 kernel runs on
+ * F/BW/VL/DQ alone). Only ct_wg_task_bf16_avx512bf16 is used from here; the fp32 kernels the
+ * template also makes are those of conv_winograd_avx512.c under another name. The tests run
+ * its bit-exact emulation (conv_winograd_v16_avx2.c) where the CPU lacks AVX512_BF16. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include "conv_winograd_impl.h"
+
+typedef __m512 vf;
+#define VL 16
+/* 12 x 16: 12 accumulators + 1 weight vector, the row values broadcast from memory inside
+ * the FMA; 12 independent chains cover the FMA latency of two units, and 32 zmm registers
+ * leave room (more rows would only lengthen the tails of a block of tiles). */
+#define MR 12
+#define WG_NAME(x) x##_avx512bf16
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VSTORE(p, v) _mm512_storeu_ps((p), (v))
+#define VSET1(x) _mm512_set1_ps(x)
+#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define VMAX(a, b) _mm512_max_ps((a), (b))
+/* bf16 operands: VDPBF16PS and VCVTNEPS2BF16 (AVX512_BF16) */
+typedef __m512i vbh;
+#define BH_LOAD(p) _mm512_loadu_si512((const void *)(p))
+#define BH_SET1(u) _mm512_set1_epi32((int)(u))
+#define VDPBF16(acc, a, b) _mm512_dpbf16_ps((acc), (__m512bh)(a), (__m512bh)(b))
+#define BH_STORE_CVT(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (__m256i)_mm512_cvtneps_pbh(v))
+#define WG_BF16
+#define WG_TEMPLATE
+#include "conv_winograd_impl.h"
+#else
+typedef int ct_winograd_avx512bf16_empty;
+#endif
