@@ -80,30 +80,44 @@ static void NAME(store)(const ct_direct *d, const ct_conv_shape *s, const ct_epi
     for (int j = 0; j < n; j++) out[o + cb + j] = NAME(epi)(ep, tmp[j], cb + j, res);
 }
 
+/* One pixel, every block of 16 output channels (the window clipped to the image). */
+static void NAME(px_all)(const ct_direct_job *j, int oy, int ox)
+{
+    const ct_conv_shape *s = j->s;
+    for (int cb = 0; cb < s->cout; cb += 16) {
+        int n = s->cout - cb < 16 ? s->cout - cb : 16;
+        vf a0 = VZERO, a1 = VZERO;
+        NAME(px16)(j->d, s, j->in, oy, ox, cb, &a0, VL == 8 && n > 8 ? &a1 : NULL);
+        NAME(store)(j->d, s, j->ep, j->out, oy, ox, cb, n, a0, a1);
+    }
+}
+
+/* Pixel groups outside, channel blocks inside: the six pixels' input windows stay in L1 for
+ * every block, and each pixel's output is written whole before the next group (block by
+ * block over the whole row, a cout that is not a multiple of 16 wrote every cache line of
+ * the row twice: 3 -> 24 took longer than 3 -> 32). */
 static void NAME(row_cout)(const ct_direct_job *j, int oy)
 {
     const ct_direct *d = j->d;
     const ct_conv_shape *s = j->s;
     int k = d->k, cin = d->cin, C8 = d->cout8, st = s->stride;
-    for (int cb = 0; cb < s->cout; cb += 16) {
-        int n = s->cout - cb < 16 ? s->cout - cb : 16;
-        int two = VL == 8 && n > 8; /* 16 lanes: one vector holds the block */
-        int ox = 0;
-        /* 6 pixels at once where their windows lie wholly inside the row: each weight
-         * vector loaded feeds 6 FMAs, and the 12 accumulators (two vectors of channels)
-         * are enough independent chains to keep both FMA units busy */
-        for (; ox < s->ow; ox++) {
-            int ix0 = ox * st - s->pad_left;
-            if (ix0 >= 0 && ox + 5 < s->ow && (ox + 5) * st - s->pad_left + k <= s->w) break;
-            vf a0 = VZERO, a1 = VZERO;
-            NAME(px16)(d, s, j->in, oy, ox, cb, &a0, two ? &a1 : NULL);
-            NAME(store)(d, s, j->ep, j->out, oy, ox, cb, n, a0, a1);
-        }
-        for (; ox + 5 < s->ow && (ox + 5) * st - s->pad_left + k <= s->w; ox += 6) {
+    int ox = 0;
+    /* 6 pixels at once where their windows lie wholly inside the row: each weight vector
+     * loaded feeds 6 FMAs, and the 12 accumulators (two vectors of channels) are enough
+     * independent chains to keep both FMA units busy */
+    for (; ox < s->ow; ox++) {
+        int ix0 = ox * st - s->pad_left;
+        if (ix0 >= 0 && ox + 5 < s->ow && (ox + 5) * st - s->pad_left + k <= s->w) break;
+        NAME(px_all)(j, oy, ox);
+    }
+    for (; ox + 5 < s->ow && (ox + 5) * st - s->pad_left + k <= s->w; ox += 6) {
+        int ix0 = ox * st - s->pad_left;
+        size_t sc = (size_t)st * cin;
+        for (int cb = 0; cb < s->cout; cb += 16) {
+            int n = s->cout - cb < 16 ? s->cout - cb : 16;
+            int two = VL == 8 && n > 8; /* 16 lanes: one vector holds the block */
             vf a00 = VZERO, a01 = VZERO, a10 = VZERO, a11 = VZERO, a20 = VZERO, a21 = VZERO;
             vf a30 = VZERO, a31 = VZERO, a40 = VZERO, a41 = VZERO, a50 = VZERO, a51 = VZERO;
-            int ix0 = ox * st - s->pad_left;
-            size_t sc = (size_t)st * cin;
             for (int ky = 0; ky < k; ky++) {
                 int iy = oy * st + ky - s->pad_top;
                 if (iy < 0 || iy >= s->h) continue;
@@ -141,12 +155,8 @@ static void NAME(row_cout)(const ct_direct_job *j, int oy)
             NAME(store)(d, s, j->ep, j->out, oy, ox + 4, cb, n, a40, a41);
             NAME(store)(d, s, j->ep, j->out, oy, ox + 5, cb, n, a50, a51);
         }
-        for (; ox < s->ow; ox++) {
-            vf a0 = VZERO, a1 = VZERO;
-            NAME(px16)(d, s, j->in, oy, ox, cb, &a0, two ? &a1 : NULL);
-            NAME(store)(d, s, j->ep, j->out, oy, ox, cb, n, a0, a1);
-        }
     }
+    for (; ox < s->ow; ox++) NAME(px_all)(j, oy, ox);
 }
 
 /* Input channels in lanes, two neighbouring output pixels whose windows lie inside the row,
