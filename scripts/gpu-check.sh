@@ -2,13 +2,16 @@
 # The CUDA backend's check on a GPU machine, in one command under the device tool's 600 s:
 #   the reference data (fails at once without it), nvidia-smi, the build dependencies from
 #   .gpudeps/debs unpacked into a private root, a build of only what the check needs
-#   (libcartoon.a, cartoon-convert, cartoon-bench, tests/test_cuda) for the GPU's architecture,
+#   (libcartoon.a, cartoon-convert, cartoon-bench, tests/test_cuda, tests/test_cuda_tiling) for the GPU's architecture,
 #   tests/test_cuda (every op and path against the CPU, the student model's depthwise/pointwise
-#   chains, the reference cases end to end), cartoon-bench fp16 at 1024 and 2048, and the same
-#   for weights/student/cartoon-student.safetensors when it is in the tree. cuDNN is optional:
+#   chains, the reference cases end to end), cartoon-bench fp16 at 512, 1024 and 2048, PyTorch
+#   on the same network (bench/peer_torch.py: checked against the reference, then fp32/fp16
+#   timed next to cartoon-bench's numbers), and cartoon-bench for
+#   weights/student/cartoon-student.safetensors when it is in the tree. cuDNN is optional:
 #   without it the build leaves it out (CUDNN=0), its test cases are skipped and the result is
 #   INCOMPLETE rather than PASS.
-#   FULL=1 adds: cartoon-bench fp32 (cuBLAS) and fp32 cuDNN, a plain cartoon_forward timer and
+#   FULL=1 adds: cartoon-bench fp32 (cuBLAS) and fp32 cuDNN (before PyTorch, so its table has
+#   them), torch.compile in the PyTorch comparison, a plain cartoon_forward timer and
 #   compute-sanitizer memcheck over the synthetic cases.
 # Usage: sh scripts/gpu-check.sh [SHARED_DIR]
 #   With the device tool: first scripts/gpu-pack-deps.sh here, a copy of shared/models and
@@ -19,10 +22,11 @@
 #               default $CARTOON_SHARED, else ./shared, else ../shared.
 # Environment: OUT (default ./gpu-check-out), DEADLINE (seconds for the whole script, default
 #   540: a step that no longer fits is skipped and says so), FULL=1, CUDA_ARCHS (default: the
-#   GPU's own, from nvidia-smi), JOBS (default: nproc), BUILD (default build-gpu).
+#   GPU's own, from nvidia-smi), JOBS (default: nproc), BUILD (default build-gpu), PYTHON
+#   (default python3: the one with torch).
 # Files in $OUT (written as the steps run, so a kill keeps them): summary.txt (updated after
 #   every step; last line RESULT: PASS / FAIL / INCOMPLETE), machine.txt, build.log,
-#   test_cuda.log, bench.log, and with FULL=1 memcheck.log.
+#   test_cuda.log, bench.log, torch.log, and with FULL=1 memcheck.log.
 # Exit status: 0 pass; 1 a step failed; 2 reference data or build dependencies missing;
 #   3 nothing failed but steps were skipped for lack of time (or cuDNN cases, built without it).
 set -u
@@ -33,7 +37,7 @@ OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT" || exit 2
 case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
 rm -f "$OUT/summary.txt" "$OUT/machine.txt" "$OUT/build.log" "$OUT/test_cuda.log" "$OUT/bench.log" \
-      "$OUT/memcheck.log"
+      "$OUT/torch.log" "$OUT/memcheck.log"
 SUMMARY=$OUT/summary.txt
 : > "$SUMMARY"
 FAILS=
@@ -208,7 +212,7 @@ for h in $HEADERS; do
         failed "missing header: $h"
     fi
 done
-TARGETS="$BUILD/libcartoon.a $BUILD/cartoon-convert $BUILD/cartoon-bench $BUILD/tests/test_cuda $BUILD/libcartoon.pc"
+TARGETS="$BUILD/libcartoon.a $BUILD/cartoon-convert $BUILD/cartoon-bench $BUILD/tests/test_cuda $BUILD/tests/test_cuda_tiling $BUILD/libcartoon.pc"
 RESERVE=120
 budget build 420 60; t=$T
 RESERVE=0
@@ -248,6 +252,26 @@ if [ "$t" -gt 0 ]; then
     nskip=$((nskip - ncudnn))
     [ "$rc" -eq 0 ] || failed "test_cuda rc=$rc$( [ "$rc" -eq 124 ] && echo ' (timed out)')"
     [ "$nskip" -eq 0 ] || failed "test_cuda skipped $nskip cases (see the skip lines above)"
+fi
+# Exact tiling on the GPU (issue 9): tiled against untiled under the tile option and
+# device_memory_budget, up to a 48 MP picture on a 4 GiB budget; its log goes after test_cuda's.
+RESERVE=40
+budget test_cuda_tiling 90 20; t=$T
+RESERVE=0
+if [ "$t" -gt 0 ] && [ -x "$BUILD/tests/test_cuda_tiling" ]; then
+    t0=$(date +%s)
+    echo "== test_cuda_tiling" >> "$OUT/test_cuda.log"
+    timeout -k 5 "$t" "$BUILD/tests/test_cuda_tiling" > "$OUT/test_cuda_tiling.tmp" 2>&1
+    rc=$?
+    cat "$OUT/test_cuda_tiling.tmp" >> "$OUT/test_cuda.log"
+    say "test_cuda_tiling: rc=$rc in $(( $(date +%s) - t0 )) s (limit $t s): $(grep '^TESTS' "$OUT/test_cuda_tiling.tmp" | tail -n 1)"
+    grep -E '^(ok|FAIL|skip)|CHECK' "$OUT/test_cuda_tiling.tmp" | head -n 20 >> "$SUMMARY"
+    nskip=$(grep -c '^skip' "$OUT/test_cuda_tiling.tmp")
+    rm -f "$OUT/test_cuda_tiling.tmp"
+    [ "$rc" -eq 0 ] || failed "test_cuda_tiling rc=$rc$( [ "$rc" -eq 124 ] && echo ' (timed out)')"
+    [ "$nskip" -eq 0 ] || failed "test_cuda_tiling skipped $nskip cases"
+elif [ "$t" -gt 0 ]; then
+    failed "test_cuda_tiling was not built"
 fi
 
 # ---- 5. benchmarks: fp16 (tensor cores) at 1024 and 2048; FULL=1 adds fp32 (cuBLAS) and
@@ -337,12 +361,35 @@ EOF
         failed "gpu_timer did not build (bench.log)"
     fi
 }
+# PyTorch on the identical network, read from the same model file: the reference cases first
+# (fp32 must reach 70 dB or it is not timed: exit 1), then fp32 and fp16 at 512, 1024, 2048
+# next to cartoon-bench's numbers in bench.log. A failure here is the peer's, but the
+# comparison is part of the check, so it fails the run.
+torch_peer() {
+    budget torch 150 40; t=$T
+    [ "$t" -gt 0 ] || return 0
+    PY=${PYTHON:-python3}
+    if ! "$PY" -c 'import numpy, torch' > "$OUT/torch.log" 2>&1; then
+        failed "torch: $PY cannot import numpy and torch (torch.log)"
+        return 0
+    fi
+    t0=$(date +%s)
+    # shellcheck disable=SC2046
+    PYTHONUNBUFFERED=1 timeout -k 5 "$t" "$PY" bench/peer_torch.py --model "$MODEL" --shared "$SHARED" --device cuda \
+        --sizes 512 1024 2048 --reps 10 --warmup 3 --cartoon-json "$BENCH" --json \
+        $( [ "$FULL" = 1 ] && echo --compile ) >> "$OUT/torch.log" 2>&1
+    rc=$?
+    say "torch: rc=$rc in $(( $(date +%s) - t0 )) s (limit $t s)"
+    grep -E '^(reference|PyTorch|peer_torch: FAIL|  +size|  +[0-9]|  PSNR)' "$OUT/torch.log" >> "$SUMMARY"
+    [ "$rc" -eq 0 ] || failed "torch peer rc=$rc$( [ "$rc" -eq 124 ] && echo ' (timed out)') (torch.log)"
+}
 if [ ! -f "$MODEL" ]; then
     failed "no model ($MODEL): benchmarks skipped"
 elif [ ! -x "$BUILD/cartoon-bench" ]; then
     failed "no $BUILD/cartoon-bench: benchmarks skipped"
 else
-    bench fp16 120 "" --size 1024 2048 --precision fp16 --reps 5 --warmup 2
+    bench fp16 120 "" --size 512 1024 2048 --precision fp16 --reps 5 --warmup 2
+    [ "$FULL" = 1 ] || torch_peer
     # The student model (issue 14), when the tree has it: fp16 and fp32 at 1024 and 2048.
     if [ -f weights/student/cartoon-student.safetensors ]; then
         BENCH_MODEL=weights/student/cartoon-student.safetensors
@@ -353,12 +400,13 @@ else
         say "bench student: no weights/student/cartoon-student.safetensors in the tree"
     fi
     if [ "$FULL" = 1 ]; then
-        bench fp32 120 "" --size 1024 2048 --precision fp32 --reps 5 --warmup 2
+        bench fp32 120 "" --size 512 1024 2048 --precision fp32 --reps 5 --warmup 2
         if [ "$MK_CUDNN" = 1 ]; then
             bench fp32_cudnn 90 CARTOON_CUDA_CONV=cudnn --size 1024 2048 --precision fp32 --reps 3 --warmup 1
         else
             SKIPS="$SKIPS bench fp32_cudnn (built without cuDNN)"
         fi
+        torch_peer
         gpu_timer
     elif ! grep -q '^bench fp16: rc=0' "$SUMMARY"; then
         gpu_timer   # a number even when cartoon-bench fails

@@ -9,8 +9,11 @@
  * pointwise conv, depthwise conv, bilinear and nearest upsampling, an upsample fused with its
  * skip add, a 3-input concat, a conv to 3 channels fused with an activated add, the guided
  * filter) node by node and fused, at several sizes, in every precision and conv path; memory
- * budget and arena reuse; the real model node by node; and every case of
- * reference/index.json end to end (fp32 <= 1e-3 max abs, fp16 >= 50 dB PSNR).
+ * budget and arena reuse; the real model node by node; every case of reference/index.json
+ * end to end (fp32 <= 1e-3 max abs, fp16 >= 70 dB PSNR and <= 0.02 max abs; cuDNN fp16 60 dB
+ * and 0.06); fp16 against fp32 at 2048x2048; the 8-bit API as the CPU's (99.9% identical).
+ * The fp16 bounds come from the fp16 path computed on the CPU (bench/peer_torch.py, conv
+ * operands rounded to fp16, fp32 arithmetic), at each place they are used.
  *
  * The student model (issue 14: depthwise-separable blocks, concat skips; built here with random
  * weights by tests/support/student_model.c, at widths 40 and 6 so that every channel count
@@ -250,13 +253,21 @@ static void with_env(const char *conv_env)
 }
 
 static void test_synth_fp32(void) { synth_all(CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 1e-3, "synthetic fp32 cublas"); }
-static void test_synth_fp16(void) { synth_all(CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 2e-2, "synthetic fp16 igemm"); }
+/* fp16 per node, relative to max(1, max |cpu|): the fp16 path computed on the CPU
+ * (bench/peer_torch.py --trace on this model and these inputs: conv operands, random fp32
+ * weights included, rounded to fp16, fp32 arithmetic) reaches at most 9.2e-4 (node c5,
+ * 30x46); the output 5.7e-4. 5e-3 leaves 5x; an output column off by one level (7.8e-3;
+ * the output is held to tol in absolute terms) fails it, a node's column off by its
+ * neighbour's values (0.4-0.8 relative on the real model) fails it by far.
+ * cuDNN fp16 (ALLOW_CONVERSION) picks its own algorithm, possibly Winograd on fp16, which the
+ * precision notes measure at 2.7x direct fp16's error (F(6x6): 0.024 vs 0.009): 1e-2. */
+static void test_synth_fp16(void) { synth_all(CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 5e-3, "synthetic fp16 igemm"); }
 static void test_synth_fp16_im2col(void) { synth_all(CARTOON_PRECISION_FP16, CARTOON_CONV_IM2COL, 1e-3, "synthetic fp16+im2col (fp32 cublas)"); }
 static void test_synth_cudnn(void)
 {
     with_env("cudnn");
     synth_all(CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 1e-3, "synthetic fp32 cudnn");
-    synth_all(CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 2e-2, "synthetic fp16 cudnn");
+    synth_all(CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 1e-2, "synthetic fp16 cudnn");
     with_env(NULL);
 }
 
@@ -310,7 +321,16 @@ static void test_budget_and_reuse(void)
         st = cartoon_forward(c, x, h, w, y1);
         CHECKF(st == CARTOON_OK, "budget %llu: %s", (unsigned long long)(mem - 1), cartoon_context_last_error(c));
         CHECK(cartoon_context_arena_bytes(c) <= mem - 1);
-        if (st == CARTOON_OK) CHECKF(max_abs_diff(y0, y1, n) <= 1e-5, "banded im2col differs by %g", max_abs_diff(y0, y1, n));
+        /* Bands change cuBLAS's GEMM shapes, so it may pick other kernels and sum in another
+         * order: a few fp32 ulps at each conv, which the guided filter (eps 0.01) multiplies by
+         * up to ~100; relative to the values, 1e-4 holds that with room, while a band seam off
+         * by one row moves outputs by the size of the activations (~0.1-1). */
+        if (st == CARTOON_OK) {
+            double d = max_abs_diff(y0, y1, n), scale = fmax(1.0, max_abs(y0, n));
+            printf("    budget %llu (banded im2col): max abs diff %.2e vs unbanded (max |y| %.2f)\n",
+                   (unsigned long long)(mem - 1), d, scale);
+            CHECKF(d <= 1e-4 * scale, "banded im2col differs by %g (> 1e-4 * %g)", d, scale);
+        }
         cartoon_context_free(c);
     }
     free(x); free(y0); free(y1);
@@ -493,7 +513,12 @@ static void test_real_nodes(void)
     CHECK(in && nd == 3 && dims[2] == 3);
     if (!in) return;
     compare_run(real, in, (int)dims[0], (int)dims[1], CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 1e-3, "model fp32 cublas");
-    compare_run(real, in, (int)dims[0], (int)dims[1], CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 2e-2, "model fp16 igemm");
+    /* fp16, node by node: bench/peer_torch.py --trace (the fp16 path emulated on the CPU: conv
+     * operands rounded to fp16, fp32 arithmetic) gives at most 2.2e-3 relative on this input
+     * (conv17, the last conv; 1.1e-3 at the output). 5e-3 holds that with 2.3x room, as the
+     * student's bound; an output column off by one level (7.8e-3, held in absolute terms) fails
+ * it, and one conv's column taking its neighbour's values gives 0.36-0.83 at some node. */
+    compare_run(real, in, (int)dims[0], (int)dims[1], CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 5e-3, "model fp16 igemm");
     if (have_cudnn) {
         with_env("cudnn");
         compare_run(real, in, (int)dims[0], (int)dims[1], CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 1e-3, "model fp32 cudnn");
@@ -504,7 +529,10 @@ static void test_real_nodes(void)
     free(in);
 }
 
-static void end_to_end(cartoon_precision prec, const char *conv_env, const char *label)
+/* fp32: max abs <= 1e-3 (the spec's fp32 tolerance is 1e-4; cuBLAS sums in another order).
+ * Lower precision: PSNR >= min_psnr and max abs <= max_diff, both in model space. */
+static void end_to_end(cartoon_precision prec, const char *conv_env, double max_diff, double min_psnr,
+                       const char *label)
 {
     size_t n;
     char *idx = (char *)read_file_bytes(shared_path("reference/index.json"), &n);
@@ -542,8 +570,12 @@ static void end_to_end(cartoon_precision prec, const char *conv_env, const char 
             size_t cnt = (size_t)w * h * 3;
             double d = max_abs_diff(ref, y, cnt), p = psnr_model_space(ref, y, cnt);
             printf("    %-22s %-12s max abs %.2e, PSNR %.1f dB\n", name, label, d, p);
-            if (prec == CARTOON_PRECISION_FP32) CHECKF(d <= 1e-3, "%s %s: max abs %g > 1e-3", label, name, d);
-            else CHECKF(p >= 50, "%s %s: PSNR %g < 50 dB", label, name, p);
+            if (prec == CARTOON_PRECISION_FP32) {
+                CHECKF(d <= 1e-3, "%s %s: max abs %g > 1e-3", label, name, d);
+            } else {
+                CHECKF(p >= min_psnr, "%s %s: PSNR %.1f dB < %.0f dB", label, name, p, min_psnr);
+                CHECKF(d <= max_diff, "%s %s: max abs %g > %g", label, name, d, max_diff);
+            }
         }
         free(ref); free(x); free(y);
         cartoon_image_free(&im);
@@ -552,32 +584,111 @@ static void end_to_end(cartoon_precision prec, const char *conv_env, const char 
     json_decref(root);
 }
 
-static void test_e2e_fp32(void) { end_to_end(CARTOON_PRECISION_FP32, NULL, "fp32 cublas"); }
-static void test_e2e_fp16(void) { end_to_end(CARTOON_PRECISION_FP16, NULL, "fp16 igemm"); }
+/* fp16 (implicit GEMM: fp16 operands, fp32 accumulation and epilogue, everything else fp32):
+ * the spec expects about 83 dB; bench/peer_torch.py computing exactly so on the CPU gives
+ * 83.9-87.7 dB on the reference cases with max abs 1.1e-3-8.2e-3 (worst: astronaut 512; the
+ * teacher's weights are fp16 already, so only the activations' rounding is emulated, as the
+ * GPU rounds them). 70 dB leaves 14 dB and fails one output column (3 channels) off by 2
+ * levels at width 512 (69 dB); max abs 0.02 (2.4x the emulated worst, 2.6 levels) fails
+ * what PSNR averages away, e.g. one border pixel off by 3 levels.
+ * cuDNN fp16 (ALLOW_CONVERSION) may pick any algorithm, Winograd on fp16 included, which the
+ * precision notes measure down to 66 dB and max abs 0.024 for F(6x6) on the 3x3 convs alone:
+ * 60 dB and 0.06, still failing a column off by 10 levels (52-55 dB, 0.078). */
+static void test_e2e_fp32(void) { end_to_end(CARTOON_PRECISION_FP32, NULL, 0, 0, "fp32 cublas"); }
+static void test_e2e_fp16(void) { end_to_end(CARTOON_PRECISION_FP16, NULL, 0.02, 70, "fp16 igemm"); }
 static void test_e2e_cudnn(void)
 {
-    end_to_end(CARTOON_PRECISION_FP32, "cudnn", "fp32 cudnn");
-    end_to_end(CARTOON_PRECISION_FP16, "cudnn", "fp16 cudnn");
+    end_to_end(CARTOON_PRECISION_FP32, "cudnn", 0, 0, "fp32 cudnn");
+    end_to_end(CARTOON_PRECISION_FP16, "cudnn", 0.06, 60, "fp16 cudnn");
 }
 
-/* The 8-bit API on the GPU (device AUTO picks it) against the reference PNG. */
+/* 2048x2048, the size the benchmarks are quoted at: GPU fp16 against GPU fp32 on the real
+ * model, input astronaut_512x512 tiled 4 x 4 (a natural image: on noise the guided filter
+ * would see no flat regions). Bands, grid sizes and tile edges that small images never reach
+ * show here. bench/peer_torch.py's emulation of the fp16 path on the CPU gives 84.0 dB and
+ * max abs 8.2e-3 on this input (as on the 512x512 case: the tiles repeat its worst pixel), so
+ * the reference cases' bounds apply (70 dB, max abs 0.02). About 1 TFLOP per run: well under
+ * a second on an H100/H200. */
+static void test_fp16_2048(void)
+{
+    cartoon_image im = {0};
+    char err[256];
+    CHECKF(cartoon_image_read(shared_path("reference/astronaut_512x512.in.png"), 0, &im, err, sizeof err) == CARTOON_OK,
+           "%s", err);
+    if (!im.data) return;
+    const int S = 2048, tw = im.width, th = im.height;
+    const size_t n = (size_t)S * S * 3;
+    float *tile = rgb_to_model_space(&im), *x = malloc(n * sizeof *x), *y32 = malloc(n * sizeof *y32),
+          *y16 = malloc(n * sizeof *y16);
+    cartoon_image_free(&im);
+    CHECK(tile && x && y32 && y16);
+    for (int r = 0; tile && x && r < S; r++)
+        for (int c = 0; c < S; c++)
+            memcpy(x + ((size_t)r * S + c) * 3, tile + ((size_t)(r % th) * tw + c % tw) * 3, 3 * sizeof *x);
+    cartoon_status st;
+    cartoon_context *c32 = make_ctx(real, CARTOON_DEVICE_CUDA, CARTOON_PRECISION_FP32, CARTOON_CONV_AUTO, 0, &st);
+    CHECKF(c32 != NULL, "fp32 context: %s", cartoon_status_name(st));
+    cartoon_context *c16 = make_ctx(real, CARTOON_DEVICE_CUDA, CARTOON_PRECISION_FP16, CARTOON_CONV_AUTO, 0, &st);
+    CHECKF(c16 != NULL, "fp16 context: %s", cartoon_status_name(st));
+    if (c32 && c16 && tile && x && y32 && y16) {
+        st = cartoon_forward(c32, x, S, S, y32);
+        CHECKF(st == CARTOON_OK, "fp32 2048: %s", cartoon_context_last_error(c32));
+        cartoon_status st16 = cartoon_forward(c16, x, S, S, y16);
+        CHECKF(st16 == CARTOON_OK, "fp16 2048: %s", cartoon_context_last_error(c16));
+        if (st == CARTOON_OK && st16 == CARTOON_OK) {
+            double d = max_abs_diff(y32, y16, n), q = psnr_model_space(y32, y16, n);
+            printf("    2048x2048 fp16 vs fp32 on CUDA: max abs %.2e, %.1f dB (arenas %.0f / %.0f MiB)\n", d, q,
+                   cartoon_context_arena_bytes(c32) / 1048576.0, cartoon_context_arena_bytes(c16) / 1048576.0);
+            CHECKF(q >= 70 && d <= 0.02, "2048x2048 fp16 vs fp32: %.1f dB (< 70?), max abs %g (> 0.02?)", q, d);
+        }
+    }
+    cartoon_context_free(c32);
+    cartoon_context_free(c16);
+    free(tile); free(x); free(y32); free(y16);
+}
+
+/* The 8-bit API on the GPU (device AUTO picks it, in the default FP32) against the reference
+ * PNG, held to what tests/test_reference.c asks of the CPU: pixels may differ only where the
+ * float output lies within the engine's error of a level boundary, so at least 99.9% of them
+ * are identical and none by more than one level. (fp32 differs from the reference by ~1e-5 in
+ * model space, ~1e-3 of a level: a few pixels in 10^4 straddle a boundary. A PSNR bound would
+ * pass one wrong column at width 512, 0.2% of the pixels.) */
 static void test_u8_auto(void)
 {
     cartoon_context *ctx = NULL;
     CHECK(cartoon_context_create(real, NULL, &ctx, NULL, 0) == CARTOON_OK);
     if (!ctx) return;
     CHECK(cartoon_context_device(ctx) == CARTOON_DEVICE_CUDA);
-    cartoon_image im, ref;
+    cartoon_image im = {0}, ref = {0};
     char err[256];
-    CHECK(cartoon_image_read(shared_path("reference/astronaut_512x512.in.png"), 0, &im, err, sizeof err) == CARTOON_OK);
-    CHECK(cartoon_image_read(shared_path("reference/astronaut_512x512.out.png"), 0, &ref, err, sizeof err) == CARTOON_OK);
-    size_t n = (size_t)im.width * im.height * 3;
-    uint8_t *buf = malloc(n);
+    CHECKF(cartoon_image_read(shared_path("reference/astronaut_512x512.in.png"), 0, &im, err, sizeof err) == CARTOON_OK,
+           "%s", err);
+    CHECKF(cartoon_image_read(shared_path("reference/astronaut_512x512.out.png"), 0, &ref, err, sizeof err) == CARTOON_OK,
+           "%s", err);
+    const int ok = im.data && ref.data && ref.width == im.width && ref.height == im.height && ref.format == CARTOON_PIXEL_RGB;
+    CHECK(ok);
+    size_t px = ok ? (size_t)im.width * im.height : 0, n = px * 3;
+    uint8_t *buf = ok ? malloc(n) : NULL;
     cartoon_image out = {buf, im.width, im.height, (size_t)im.width * 3, CARTOON_PIXEL_RGB};
-    CHECKF(unet_cartoonize(ctx, &im, &out, NULL) == CARTOON_OK, "%s", cartoon_context_last_error(ctx));
-    double p = psnr_u8(buf, ref.data, n);
-    printf("    astronaut_512x512 8-bit on CUDA: %.1f dB vs the reference PNG\n", p);
-    CHECK(p >= 50);
+    if (buf && unet_cartoonize(ctx, &im, &out, NULL) == CARTOON_OK) {
+        size_t same = 0;
+        int maxd = 0;
+        for (size_t p = 0; p < px; p++) {
+            int eq = 1;
+            for (size_t k = p * 3; k < p * 3 + 3; k++) {
+                int d = abs((int)buf[k] - ref.data[k]);
+                eq &= d == 0;
+                if (d > maxd) maxd = d;
+            }
+            same += eq;
+        }
+        double f = 100.0 * same / px;
+        printf("    astronaut_512x512 8-bit on CUDA: %.4f%% of pixels identical to the reference PNG (max diff %d), %.1f dB\n",
+               f, maxd, psnr_u8(buf, ref.data, n));
+        CHECKF(f >= 99.9 && maxd <= 1, "%.4f%% of pixels identical (< 99.9%%), max diff %d", f, maxd);
+    } else {
+        CHECKF(0, "unet_cartoonize: %s", cartoon_context_last_error(ctx));
+    }
     free(buf);
     cartoon_image_free(&im);
     cartoon_image_free(&ref);
@@ -668,7 +779,7 @@ int main(void)
                                                 "synthetic_cudnn", "options", "budget_and_reuse", "student_fp32",
                                                 "student_fp16", "student_cudnn", "student_plan", "student_bands",
                                                 "student_file", "model_nodes", "end_to_end_fp32",
-                                                "end_to_end_fp16", "end_to_end_cudnn", "u8_auto"};
+                                                "end_to_end_fp16", "fp16_vs_fp32_2048", "end_to_end_cudnn", "u8_auto"};
         for (size_t i = 0; i < sizeof gpu_cases / sizeof gpu_cases[0]; i++) skip_case(gpu_cases[i], why);
         cartoon_model_free(synth);
         return check_summary();
@@ -711,12 +822,14 @@ int main(void)
     if (!path || cartoon_model_load(path, NULL, &real, err, sizeof err) != CARTOON_OK) {
         const char *reason = path ? err : synth_only && *synth_only ? "CARTOON_CUDA_TEST_SYNTH_ONLY is set"
                                                                     : "the shared model was not found (set CARTOON_SHARED)";
-        static const char *const real_cases[] = {"model_nodes", "end_to_end_fp32", "end_to_end_fp16", "end_to_end_cudnn", "u8_auto"};
+        static const char *const real_cases[] = {"model_nodes", "end_to_end_fp32", "end_to_end_fp16", "fp16_vs_fp32_2048",
+                                                 "end_to_end_cudnn", "u8_auto"};
         for (size_t i = 0; i < sizeof real_cases / sizeof real_cases[0]; i++) skip_case(real_cases[i], reason);
     } else {
         run_case("model_nodes", test_real_nodes);
         run_case("end_to_end_fp32", test_e2e_fp32);
         run_case("end_to_end_fp16", test_e2e_fp16);
+        run_case("fp16_vs_fp32_2048", test_fp16_2048);
         if (have_cudnn) run_case("end_to_end_cudnn", test_e2e_cudnn);
         else skip_case("end_to_end_cudnn", no_cudnn);
         run_case("u8_auto", test_u8_auto);
