@@ -231,6 +231,84 @@ static void test_model_space_sizes(void)
     tiled_vs_untiled(203, 181, 24, CARTOON_CONV_IM2COL);
 }
 
+/* ct_tiles_run's loop written out, so that a test sees each tile's regions: runs the tiles of
+ * t over x into til with the regions ct_plan_regions gives for shrink (0: the library's own;
+ * 1: every convolution's read window one pixel narrower per side, a need walked too small).
+ * Returns the number of tiles whose regions were set, and in *work the pixels (at full
+ * resolution, times channels) all nodes computed over all tiles. */
+static int run_tiles_regions(cartoon_context *c, const ct_tiling *t, const float *x, int h, int w, float *til,
+                             int shrink, double *work)
+{
+    float *buf = NULL, *obuf = NULL;
+    int with_regions = 0;
+    fio io = {x, til, w, h};
+    *work = 0;
+    CHECK(ct_forward_buffers(c, t->th, t->tw, &buf, &obuf) == CARTOON_OK && buf && obuf);
+    if (!buf || !obuf) return 0;
+    for (int iy = 0; iy < t->ny; iy++)
+        for (int ix = 0; ix < t->nx; ix++) {
+            int ry, cy0, cy1, rx, cx0, cx1, r[4];
+            ct_tile_axis(t->ph, t->th, t->ny, t->before, t->after, iy, &ry, &cy0, &cy1);
+            ct_tile_axis(t->pw, t->tw, t->nx, t->before, t->after, ix, &rx, &cx0, &cx1);
+            if (cy1 > h) cy1 = h;
+            if (cx1 > w) cx1 = w;
+            if (cy0 >= cy1 || cx0 >= cx1) continue;
+            int sides = (ry > 0) | (ry + t->th < t->ph) << 1 | (rx > 0) << 2 | (rx + t->tw < t->pw) << 3;
+            fetch(&io, ry, rx, t->th, t->tw, buf);
+            /* set beforehand, the executor finds them made for this tile and keeps them */
+            with_regions += ct_plan_regions(model, &c->plan, sides, t->before, t->after, shrink) == 0;
+            CHECK(ct_forward_tile(c, buf, t->th, t->tw, obuf, ry, rx, sides, t->before, t->after, r) == CARTOON_OK);
+            CHECKF(r[0] <= cy0 - ry && cy1 - ry <= r[0] + r[2] && r[1] <= cx0 - rx && cx1 - rx <= r[1] + r[3],
+                   "tile %d,%d: output region %d+%d, %d+%d misses the kept centre", iy, ix, r[0], r[2], r[1], r[3]);
+            for (int i = 0; i < model->n_nodes; i++) {
+                const ct_tensor_plan *tp = &c->plan.t[i];
+                *work += (double)(tp->ry1 - tp->ry0) * (tp->rx1 - tp->rx0) * tp->c * (1 << 2 * model->nodes[i].level);
+            }
+            store(&io, cy0, cx0, cy1 - cy0, cx1 - cx0, obuf + ((size_t)(cy0 - ry - r[0]) * r[3] + (cx0 - rx - r[1])) * 3,
+                  r[3]);
+        }
+    return with_regions;
+}
+
+/* Regions (plan_regions.c): each tile computes each tensor only where its kept centre needs
+ * it. Checked: regions are set on every tile that has an inside edge, the work over all
+ * tiles drops below the whole-tile work, the result stays the untiled one (the tolerance of
+ * tiled_vs_untiled: 1e-5 on the exact path), and a need one pixel too small per convolution
+ * breaks it, so the walk is not larger than it has to be by accident. */
+static void test_regions(void)
+{
+    const int w = 203, h = 181;
+    size_t n = (size_t)w * h * 3;
+    float *x = malloc(n * sizeof *x), *ref = malloc(n * sizeof *x), *til = malloc(n * sizeof *x);
+    photo(x, w, h);
+    for (int pass = 0; pass < 2; pass++) {
+        cartoon_context *c = new_ctx_conv(pass ? CARTOON_CONV_AUTO : CARTOON_CONV_IM2COL);
+        CHECK(cartoon_forward(c, x, h, w, ref) == CARTOON_OK);
+        ct_tiling t;
+        CHECK(ct_tiling_plan(c, h, w, 24, 0, 0, 0, &t) == CARTOON_OK && t.nx > 2 && t.ny > 2);
+        double whole = 0, work, bad;
+        for (int i = 0; i < model->n_nodes; i++)
+            whole += (double)(t.th >> model->nodes[i].level) * (t.tw >> model->nodes[i].level) * model->nodes[i].channels *
+                     (1 << 2 * model->nodes[i].level);
+        whole *= t.nx * t.ny;
+        int set = run_tiles_regions(c, &t, x, h, w, til, 0, &work);
+        double d = max_abs_diff(ref, til, n);
+        printf("  %s: %d x %d tiles, regions on %d; work %.3f of whole tiles; max abs diff %.3g\n",
+               pass ? "auto" : "im2col", t.nx, t.ny, set, work / whole, d);
+        CHECKF(set == t.nx * t.ny, "regions on %d of %d tiles", set, t.nx * t.ny);
+        CHECKF(work < 0.9 * whole, "work %.3f of the whole tiles", work / whole);
+        CHECKF(d <= (pass ? 2e-5 : 1e-5), "max abs diff %g", d);
+        /* a need one pixel too small: regions still placed, the kept centres wrong */
+        set = run_tiles_regions(c, &t, x, h, w, til, 1, &work);
+        bad = max_abs_diff(ref, til, n);
+        printf("  %s, every convolution's need one pixel smaller: regions on %d; max abs diff %.3g\n",
+               pass ? "auto" : "im2col", set, bad);
+        CHECKF(set > 0 && bad > 1e-3, "a too small need went unnoticed (diff %g, regions on %d tiles)", bad, set);
+        cartoon_context_free(c);
+    }
+    free(x); free(ref); free(til);
+}
+
 static cartoon_image rgb(int w, int h, int bpp, uint64_t seed)
 {
     cartoon_image im = {malloc((size_t)w * h * bpp), w, h, (size_t)w * bpp, bpp == 4 ? CARTOON_PIXEL_RGBA : CARTOON_PIXEL_RGB};
@@ -359,6 +437,7 @@ static void test_student(void)
     test_reach_matches_measured_field();
     tiled_vs_untiled(203, 181, 24, CARTOON_CONV_AUTO);
     tiled_vs_untiled(203, 181, 24, CARTOON_CONV_IM2COL);
+    test_regions();
     model = teacher;
     cartoon_model_free(student);
 }
@@ -379,6 +458,7 @@ int main(void)
     }
     run_case("reach_matches_measured_receptive_field", test_reach_matches_measured_field);
     run_case("model_space_tiled_equals_untiled", test_model_space_sizes);
+    run_case("regions_cut_work_not_result", test_regions);
     run_case("cartoonize_tiled_equals_untiled", test_cartoonize_tiled);
     run_case("bad_budgets", test_bad_budgets);
     run_case("auto_resolution", test_auto_resolution);

@@ -62,6 +62,14 @@ cartoon_status ct_ctx_fail(cartoon_context *ctx, cartoon_status status, const ch
  * model's pad_multiple) of a larger padded image: the same result, computed on the larger
  * image's grid where rounding depends on position (ct_plan.oy). */
 cartoon_status ct_forward_at(cartoon_context *ctx, const float *in, int h, int w, float *out, int oy, int ox);
+/* ct_forward_at of a tile with the sides (ct_plan_regions: bit 0 top, 1 bottom, 2 left, 3
+ * right) inside the image and the halo before / after: where the backend crops (fusion caps
+ * `crop`) and in and out are ct_forward_buffers' tensors, only the region the kept centre
+ * needs is computed and out holds the output's region, which region (when not NULL) gets as
+ * {first row, first column, rows, columns} of the tile (rows region[3] floats x channels
+ * apart); otherwise the whole tile, region {0, 0, h, w}. */
+cartoon_status ct_forward_tile(cartoon_context *ctx, const float *in, int h, int w, float *out, int oy, int ox,
+                               int sides, int before, int after, int region[4]);
 /* On a backend whose tensors are host memory, for an h x w run with h and w multiples of
  * pad_multiple: plans it and sets *in (and *out when not NULL) to the input and output
  * tensors themselves, h x w x channels floats. Filling *in and passing *in and *out to

@@ -65,7 +65,44 @@ static cartoon_status report(cartoon_context *ctx, int i, double ms)
 
 cartoon_status cartoon_forward(cartoon_context *ctx, const float *in, int h, int w, float *out)
 {
-    return ct_forward_at(ctx, in, h, w, out, 0, 0);
+    return ct_forward_tile(ctx, in, h, w, out, 0, 0, 0, 0, 0, NULL);
+}
+
+cartoon_status ct_forward_at(cartoon_context *ctx, const float *in, int h, int w, float *out, int oy, int ox)
+{
+    return ct_forward_tile(ctx, in, h, w, out, oy, ox, 0, 0, 0, NULL);
+}
+
+/* Crops tensor t (at data, in the buffer of node `buf`) to cut (rows cut[0]..cut[1], columns
+ * cut[2]..cut[3] of the tile, a part of its current region) in place: dropped rows only move
+ * the tensor's start (buf->shift); narrower rows are moved toward it one by one, where a
+ * moved row never overtakes the rows still to move. */
+static void crop_in_place(float *data, ct_tensor_plan *t, ct_tensor_plan *buf, const int *cut)
+{
+    const int nh = cut[1] - cut[0], nw = cut[3] - cut[2], dy = cut[0] - t->y0, dx = cut[2] - t->x0;
+    const size_t c = (size_t)t->c, row = (size_t)nw * c;
+    const size_t first = ((size_t)dy * t->w + dx) * c;
+    if (nw != t->w)
+        for (int r = 1; r < nh; r++)
+            memmove(data + first + (size_t)r * row, data + first + (size_t)r * t->w * c, row * sizeof *data);
+    buf->shift += first;
+    t->y0 = cut[0]; t->x0 = cut[2]; t->h = nh; t->w = nw;
+}
+
+/* Before the step at node i: the crops of the inputs its chain reads (ct_plan_regions). */
+static void crop_inputs(cartoon_context *ctx, int i)
+{
+    const cartoon_model *m = ctx->model;
+    ct_plan *p = &ctx->plan;
+    for (int q = i; q < m->n_nodes; q++) {
+        for (int k = 0; k < m->nodes[q].n_in; k++) {
+            const int *cut = p->t[q].cut[k];
+            ct_tensor_plan *s = &p->t[m->nodes[q].in[k]];
+            if (cut[1] && (cut[0] != s->y0 || cut[1] != s->y0 + s->h || cut[2] != s->x0 || cut[3] != s->x0 + s->w))
+                crop_in_place(ctx->be->ops->host(ctx->be, p, m->nodes[q].in[k]), s, &p->t[s->store], cut);
+        }
+        if (!p->t[q].fused) break;
+    }
 }
 
 cartoon_status ct_forward_buffers(cartoon_context *ctx, int h, int w, float **in, float **out)
@@ -76,12 +113,14 @@ cartoon_status ct_forward_buffers(cartoon_context *ctx, int h, int w, float **in
     if (!ctx->be->ops->host || h % m->pad_multiple || w % m->pad_multiple) return CARTOON_OK;
     cartoon_status st = ensure_plan(ctx, h, w);
     if (st) { ctx->planned = 0; return st; }
+    for (int i = 0; i < m->n_nodes; i++) ctx->plan.t[i].shift = 0; /* (a failed run may leave them moved) */
     *in = ctx->be->ops->host(ctx->be, &ctx->plan, 0);
     if (out) *out = ctx->be->ops->host(ctx->be, &ctx->plan, m->output);
     return CARTOON_OK;
 }
 
-cartoon_status ct_forward_at(cartoon_context *ctx, const float *in, int h, int w, float *out, int oy, int ox)
+cartoon_status ct_forward_tile(cartoon_context *ctx, const float *in, int h, int w, float *out, int oy, int ox,
+                               int sides, int before, int after, int region[4])
 {
     if (!ctx) return CARTOON_E_INVALID_ARGUMENT;
     ctx->err[0] = 0;
@@ -108,6 +147,20 @@ cartoon_status ct_forward_at(cartoon_context *ctx, const float *in, int h, int w
         return st;
     if (in != in_host) ct_pad_edge(in, h, w, c, in_host ? in_host : ctx->stage, ph, pw); /* else in place */
     if (!in_host && (st = ops->write(ctx->be, &ctx->plan, 0, ctx->stage, &e))) return st;
+    /* Regions: only a tile whose input and output are the backend's own host tensors (they
+     * are cropped in place), with the backend's fusion (an observer that wants data sees
+     * whole tensors) */
+    ct_plan *p = &ctx->plan;
+    int crop = sides && ops->fusion.crop && !ctx->observer_data && in == in_host && out == out_host && ph == h &&
+               pw == w;
+    if (crop ? p->sides != sides || p->before != before || p->after != after : p->sides != 0)
+        ct_plan_regions(m, p, crop ? sides : 0, before, after, 0);
+    for (int i = 0; i < m->n_nodes; i++) { /* each node's region when its step runs */
+        ct_tensor_plan *t = &p->t[i];
+        t->y0 = t->ry0; t->x0 = t->rx0;
+        t->h = t->ry1 - t->ry0; t->w = t->rx1 - t->rx0;
+        t->shift = 0;
+    }
     int timed = ctx->observer != NULL;
     if (timed && (st = report(ctx, 0, 0))) return st;
     for (int i = 1; i < m->n_nodes; i++) {
@@ -116,11 +169,25 @@ cartoon_status ct_forward_at(cartoon_context *ctx, const float *in, int h, int w
             continue;
         }
         double t0 = timed ? now_ms() : 0;
+        if (p->sides) crop_inputs(ctx, i);
         if ((st = ops->run(ctx->be, m, &ctx->plan, i, &e))) return st;
         if (timed && ops->sync && (st = ops->sync(ctx->be, &e))) return st;
         if (timed && (st = report(ctx, i, now_ms() - t0))) return st;
     }
     if (!out_host && (st = ops->read(ctx->be, &ctx->plan, m->output, ctx->stage, &e))) return st;
     if (out != out_host) ct_crop(out_host ? out_host : ctx->stage, pw, c, out, h, w);
+    if (p->sides) {
+        /* the output where ct_forward_buffers said it is: at its buffer's start */
+        ct_tensor_plan *t = &p->t[m->output], *buf = &p->t[t->store];
+        if (buf->shift) {
+            float *data = ops->host(ctx->be, p, m->output);
+            memmove(data - buf->shift, data, (size_t)t->h * t->w * t->c * sizeof *data);
+        }
+        for (int i = 0; i < m->n_nodes; i++) p->t[i].shift = 0; /* and the input at its own */
+    }
+    if (region) {
+        const ct_tensor_plan *t = &p->t[m->output];
+        region[0] = t->y0; region[1] = t->x0; region[2] = t->h; region[3] = t->w;
+    }
     return CARTOON_OK;
 }

@@ -47,6 +47,7 @@ cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_c
 {
     int n = m->n_nodes;
     p->ph = ph; p->pw = pw; p->n = n; p->arena_bytes = 0;
+    p->sides = p->before = p->after = 0;
     ct_tensor_plan *t = p->t;
     for (int i = 0; i < n; i++) {
         const ct_node *nd = &m->nodes[i];
@@ -61,6 +62,8 @@ cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_c
             return ct_fail(e, CARTOON_E_LIMIT, "node '%s': tensor size overflows", nd->name);
         tp->def = tp->last = i;
         tp->store = i;
+        tp->ry1 = tp->h; /* the whole tensor: no regions until ct_plan_regions */
+        tp->rx1 = tp->w;
     }
     for (int i = 0; i < n; i++) {
         if (i > 0 && t[i - 1].fused && m->nodes[i].op == OP_ADD) continue; /* a fused add is not fused further */

@@ -18,6 +18,21 @@ typedef struct ct_tensor_plan {
                            overwrote) */
     size_t scratch_bytes;  /* the node's kernel scratch, planned in the arena like a tensor */
     size_t scratch_offset; /* that lives only while the node runs */
+    /* Regions (tiled runs with ct_fusion_caps.crop, plan_regions.c): h, w above are the
+     * tensor's current size and y0, x0 where it starts in the tile (in its own level's
+     * pixels); the node's step computes it over [ry0, ry1) x [rx0, rx1), and before that
+     * step input in[k] is cropped to [cut[k][0], cut[k][1]) x [cut[k][2], cut[k][3])
+     * (cut[k][1] == 0: left as it is). Without crops the region is the whole tensor. */
+    int y0, x0;
+    int ry0, ry1, rx0, rx1;
+    size_t shift;       /* floats from the buffer's start to its tensor's first element: a crop
+                           that drops rows moves the start instead of the data (read on the
+                           store node: tensor i is at offset + t[store].shift floats) */
+    int cut[CT_MAX_INPUTS][4];
+    /* ct_plan_regions' working space along one axis (here, so that a tile run allocates
+     * nothing: the memory estimate counts every allocation of a call) */
+    int need[2], cur[2], seen;
+    int reads[CT_MAX_INPUTS][2];
 } ct_tensor_plan;
 
 typedef struct ct_plan {
@@ -29,6 +44,7 @@ typedef struct ct_plan {
                                (multiples of pad_multiple; 0 untiled), set per run by the
                                executor: kernels whose rounding depends on position (Winograd
                                blocks) align to the larger image's grid (tiling.c) */
+    int sides, before, after; /* what the regions are for (ct_plan_regions); sides 0: none */
 } ct_plan;
 
 #define CT_ARENA_ALIGN 64
@@ -54,6 +70,9 @@ typedef struct ct_fusion_caps {
     int upsample_concat; /* an upsample whose only consumer is a concat fused by concat_dw:
                             the depthwise upsamples what it reads, the upsample is never
                             stored */
+    int crop;          /* tiled runs compute each tensor only over the region its consumers
+                          need, cropping tensors in place between steps (plan_regions.c;
+                          host-memory backends) */
 } ct_fusion_caps;
 
 /* Bytes of scratch node i's kernel needs under plan p (shapes already set); 0 for none. */
@@ -65,4 +84,15 @@ typedef size_t (*ct_scratch_fn)(void *user, const cartoon_model *m, const ct_pla
  * size overflow or no memory. */
 cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_caps caps,
                              ct_scratch_fn scratch, void *scratch_user, ct_plan *p, ct_err *e);
+
+/* Sets the regions of plan p (built by ct_plan_build) for one tile: sides says which edges
+ * of the tile are inside the image (bit 0 top, 1 bottom, 2 left, 3 right); the output is
+ * needed `before` pixels from an inside start edge and `after` from an inside end edge (the
+ * tile's halo). Every tensor is then computed only over what its consumers need, walked
+ * backward from the kept centre and rounded so that region edges stay on the untiled
+ * grid. shrink (tests only, otherwise 0) narrows each convolution's read window by that
+ * many pixels per side, to show that a too small need breaks the result. Returns 0 with
+ * regions set, 1 when the graph or tile does not allow them (p then runs whole tensors, as
+ * with sides 0). */
+int ct_plan_regions(const cartoon_model *m, ct_plan *p, int sides, int before, int after, int shrink);
 #endif

@@ -329,8 +329,15 @@ cartoon_status ct_tiles_run(cartoon_context *ctx, const ct_tiling *t, int h, int
             if (cx1 > w) cx1 = w;
             if (cx0 >= cx1) continue;
             fetch(user, ry, rx, t->th, t->tw, buf);
-            if ((st = ct_forward_at(ctx, buf, t->th, t->tw, obuf, ry, rx))) return st;
-            store(user, cy0, cx0, cy1 - cy0, cx1 - cx0, obuf + ((size_t)(cy0 - ry) * t->tw + (cx0 - rx)) * 3, t->tw);
+            /* the edges inside the image, where the tile computes only what its centre needs */
+            int sides = (ry > 0) | (ry + t->th < t->ph) << 1 | (rx > 0) << 2 | (rx + t->tw < t->pw) << 3, r[4];
+            if ((st = ct_forward_tile(ctx, buf, t->th, t->tw, obuf, ry, rx, sides, t->before, t->after, r))) return st;
+            if (cy0 - ry < r[0] || cy1 - ry > r[0] + r[2] || cx0 - rx < r[1] || cx1 - rx > r[1] + r[3])
+                return ct_ctx_fail(ctx, CARTOON_E_INTERNAL, "tile at %d,%d computed rows %d..%d, columns %d..%d "
+                                   "of its kept %d..%d, %d..%d", ry, rx, r[0], r[0] + r[2], r[1], r[1] + r[3],
+                                   cy0 - ry, cy1 - ry, cx0 - rx, cx1 - rx);
+            store(user, cy0, cx0, cy1 - cy0, cx1 - cx0,
+                  obuf + ((size_t)(cy0 - ry - r[0]) * r[3] + (cx0 - rx - r[1])) * 3, r[3]);
         }
     }
     return CARTOON_OK;

@@ -29,7 +29,8 @@ typedef struct cpu_backend {
 
 static float *tensor(cpu_backend *b, const ct_plan *p, int i)
 {
-    return (float *)(b->arena + p->t[p->t[i].store].offset);
+    const ct_tensor_plan *buf = &p->t[p->t[i].store];
+    return (float *)(b->arena + buf->offset) + buf->shift;
 }
 
 static const ct_cpu_node_weights no_weights;
@@ -190,12 +191,15 @@ static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_p
             st = ct_winograd_conv_at(f->winograd, &s, a, &ep, out, scratch, pool,
                                      ct_winograd_is_bf16(f->winograd) ? b->kernels->winograd_task_bf16
                                                                       : b->kernels->winograd_task,
-                                     (p->oy >> n->level) % ct_winograd_tile(f->winograd),
-                                     (p->ox >> n->level) % ct_winograd_tile(f->winograd));
+                                     ((p->oy >> n->level) + ta->y0) % ct_winograd_tile(f->winograd),
+                                     ((p->ox >> n->level) + ta->x0) % ct_winograd_tile(f->winograd));
         else if (f->direct) st = ct_direct_conv(f->direct, &s, a, &ep, out, pool, b->kernels->direct_row);
         else if (f->pointwise)
             st = ct_pointwise_run(f->pointwise, a, (size_t)ta->h * ta->w, &ep, out, pool, b->kernels->pw_chunk);
-        else ct_conv2d_im2col(&s, a, n->weight, &ep, out, scratch, IM2COL_TILE_BYTES, pool);
+        else /* bands sized by the scratch planned for the whole tensor: a cropped region
+              * (ct_plan_regions) has narrower rows, more of which would fit the tile budget */
+            ct_conv2d_im2col(&s, a, n->weight, &ep, out, scratch, o->scratch_bytes ? o->scratch_bytes : IM2COL_TILE_BYTES,
+                             pool);
         return st ? ct_fail(e, st, "node '%s': kernel refused its shape", n->name) : CARTOON_OK;
     }
     case OP_ADD:
@@ -243,7 +247,7 @@ static void cpu_destroy(ct_backend *be)
     {                                                                                                  \
         .name = "cpu",                                                                                 \
         .fusion = {.conv_add = 1, .upsample_add = 1, .inplace_skip = 1, .dw_pw = (dwpw), .concat_dw = (dwpw),  \
-                   .inplace_residual = (dwpw), .upsample_concat = (dwpw)},                           \
+                   .inplace_residual = (dwpw), .upsample_concat = (dwpw), .crop = 1},                \
         .scratch = cpu_scratch, .reserve = cpu_reserve, .host = cpu_host, .write = cpu_write,         \
         .read = cpu_read, .run = cpu_run, .sync = NULL, .memory = cpu_memory, .destroy = cpu_destroy,  \
     }
