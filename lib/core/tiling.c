@@ -289,13 +289,16 @@ cartoon_status ct_tiling_plan(cartoon_context *ctx, int mh, int mw, int tile, ui
          * square's and keep the layout with the fewest pixels computed. */
         double best = (double)t->ny * t->th * t->nx * t->tw;
         int ny0 = t->ny, nx0 = t->nx;
+        /* Between layouts of equal work, a backend that crops (plan_regions.c) prefers more
+         * tiles down than across: it drops rows for free and columns by copying the rows. */
+        const int rows_first = ctx->be->ops->fusion.crop && !ctx->observer_data;
         for (int ny = 1; ny <= ny0; ny++) {
             int th = even_size(t->ph, ny, before, after, pm);
             if (!th) continue;
             for (int nx = 1; nx <= nx0; nx++) {
                 int tw = even_size(t->pw, nx, before, after, pm);
                 double work = (double)ny * th * nx * tw;
-                if (!tw || work >= best) continue;
+                if (!tw || work > best || (work == best && !(rows_first && ny > nx && t->ny < t->nx))) continue;
                 if ((st = ct_tile_cost(ctx, th, tw, &host, &dev))) return st;
                 if ((host_budget && fixed_host + host > host_budget) || (device_budget && dev > device_budget)) continue;
                 best = work;
