@@ -11,6 +11,9 @@
  *     whole image): model space within 1e-5, 8-bit output equal but for rare one-level flips,
  *     for odd sizes, 1-pixel-wide images, tiles at every border, both the streaming (native) and
  *     the resampling path, RGBA with strength < 1;
+ *   - regions (plan_regions.c): every tile with an inside edge gets them, the work summed over
+ *     the regions is below the whole tiles', the result stays within the tolerances above, and
+ *     a need one pixel too small per convolution side moves the kept centres (> 1e-3);
  *   - budgets: the estimate with a budget reports tiled memory within it; a budget below the
  *     smallest tile is CARTOON_E_LIMIT with the output untouched. */
 #include <math.h>
