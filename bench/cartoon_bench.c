@@ -86,7 +86,8 @@ static void usage(FILE *f)
             "  --tiling-check B      for each size (default 1024 2048) time unet_cartoonize()\n"
             "                        untiled and with memory_budget B bytes (suffix K/M/G; exact\n"
             "                        tiling): the overhead, the tiles, the estimated peaks and the\n"
-            "                        bytes that differ (median of --reps, default 1)\n"
+            "                        bytes that differ (median of --reps, default 1; untiled and\n"
+            "                        tiled run in turn)\n"
             "  --versus MODEL2       time unet_cartoonize() with the model and with MODEL2 in turn,\n"
             "                        run by run in one process (same machine state for both):\n"
             "                        min and median of each and the ratio (default sizes 1024;\n"
@@ -769,12 +770,12 @@ static const char *calibration_name(cartoon_calibration c)
 static int tiling_check(const bench_opts *o, const cartoon_model *model, const cartoon_context_options *copt)
 {
     FILE *info = o->json ? stderr : stdout;
-    fprintf(info, "tiling: memory_budget %.1f MiB; median of %d run(s) after %d warm-up; estimates from "
-                  "cartoon_estimate_cost()\n", o->tiling_budget / 1048576.0, o->reps, o->warmup);
+    fprintf(info, "tiling: memory_budget %.1f MiB; median of %d run(s) each, untiled and tiled in turn, after %d "
+                  "warm-up; estimates from cartoon_estimate_cost()\n", o->tiling_budget / 1048576.0, o->reps, o->warmup);
     if (!o->json)
         printf("%6s %11s %11s %9s %9s %12s %12s %14s\n", "size", "untiled ms", "tiled ms", "overhead", "tiles",
                "host est", "tiled est", "bytes differ");
-    double *wall = calloc((size_t)o->reps, sizeof *wall), *tmp = calloc((size_t)o->reps, sizeof *tmp);
+    double *wall = calloc(2 * (size_t)o->reps, sizeof *wall), *tmp = calloc((size_t)o->reps, sizeof *tmp);
     int rc = 0;
     for (int s = 0; s < o->n_sizes && !rc && wall && tmp; s++) {
         int n = o->sizes[s];
@@ -787,25 +788,30 @@ static int tiling_check(const bench_opts *o, const cartoon_model *model, const c
         int tiles = 0;
         if (!in.data || !out[0].data || !out[1].data) { fprintf(stderr, "cartoon-bench: out of memory\n"); rc = 1; }
         if (!rc) synth_picture(n, in.data);
+        /* untiled and tiled on two contexts, run in turn (U, T, U, T, ...) so that a machine
+         * whose speed drifts slows both alike; the medians' ratio is the overhead */
+        cartoon_options opt[2];
+        cartoon_context *ctx[2] = {NULL, NULL};
         for (int k = 0; k < 2 && !rc; k++) {
-            cartoon_options opt;
-            cartoon_options_default(&opt);
-            opt.memory_budget = k ? o->tiling_budget : 0;
-            cartoon_context *ctx = NULL;
-            cartoon_status st = cartoon_context_create(model, copt, &ctx, NULL, 0);
+            cartoon_options_default(&opt[k]);
+            opt[k].memory_budget = k ? o->tiling_budget : 0;
+            cartoon_status st = cartoon_context_create(model, copt, &ctx[k], NULL, 0);
             if (st) { rc = fail_ctx("creating a context", st, NULL); break; }
-            if ((st = cartoon_estimate_cost(ctx, n, n, &opt, &est[k]))) { rc = fail_ctx("cartoon_estimate_cost", st, ctx); }
-            if (k && !rc) tiles = est[1].arena_bytes < est[0].arena_bytes; /* a tile's arena is smaller */
+            if ((st = cartoon_estimate_cost(ctx[k], n, n, &opt[k], &est[k]))) rc = fail_ctx("cartoon_estimate_cost", st, ctx[k]);
             for (int r = 0; r < o->warmup && !rc; r++)
-                if ((st = unet_cartoonize(ctx, &in, &out[k], &opt))) rc = fail_ctx("unet_cartoonize", st, ctx);
-            for (int r = 0; r < o->reps && !rc; r++) {
-                double t0 = now_ms();
-                if ((st = unet_cartoonize(ctx, &in, &out[k], &opt))) rc = fail_ctx("unet_cartoonize", st, ctx);
-                wall[r] = now_ms() - t0;
-            }
-            if (!rc) ms[k] = median(wall, o->reps, tmp);
-            cartoon_context_free(ctx);
+                if ((st = unet_cartoonize(ctx[k], &in, &out[k], &opt[k]))) rc = fail_ctx("unet_cartoonize", st, ctx[k]);
         }
+        if (!rc) tiles = est[1].arena_bytes < est[0].arena_bytes; /* a tile's arena is smaller */
+        for (int r = 0; r < o->reps && !rc; r++)
+            for (int k = 0; k < 2 && !rc; k++) {
+                double t0 = now_ms();
+                cartoon_status st = unet_cartoonize(ctx[k], &in, &out[k], &opt[k]);
+                if (st) rc = fail_ctx("unet_cartoonize", st, ctx[k]);
+                wall[k * o->reps + r] = now_ms() - t0;
+            }
+        for (int k = 0; k < 2 && !rc; k++) ms[k] = median(wall + k * o->reps, o->reps, tmp);
+        cartoon_context_free(ctx[0]);
+        cartoon_context_free(ctx[1]);
         if (!rc) {
             size_t diff = 0;
             for (size_t i = 0; i < bytes; i++) diff += out[0].data[i] != out[1].data[i];
