@@ -1,12 +1,7 @@
 /* AVX-512 instantiation of the guided filter band kernel (guided_filter_impl.h): 16 columns per
  * instruction. Tested where the CPU lacks AVX-512 through guided_filter_v16_avx2.c. */
 #if defined(__x86_64__)
-#include <immintrin.h>
-typedef __m512 vf;
-#define VL 16
-#define VLOAD(p) _mm512_loadu_ps(p)
-#define VSTORE(p, v) _mm512_storeu_ps((p), (v))
-#define VSET1(x) _mm512_set1_ps(x)
+#include "vec_avx512.h"
 #define NAME(x) x##_avx512
 #include "guided_filter_impl.h"
 #else

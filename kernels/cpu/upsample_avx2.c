@@ -2,12 +2,7 @@
  * __m256 compile to the AVX instructions (no FMA contraction under -std=c11), so the bits
  * match the portable kernel's. */
 #if defined(__x86_64__)
-#include <immintrin.h>
-typedef __m256 vf;
-#define VL 8
-#define VLOAD(p) _mm256_loadu_ps(p)
-#define VSTORE(p, v) _mm256_storeu_ps((p), (v))
-#define VSET1(x) _mm256_set1_ps(x)
+#include "vec_avx2.h"
 #define NAME(x) x##_avx2
 #include "upsample_impl.h"
 #else

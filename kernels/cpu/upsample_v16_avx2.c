@@ -2,11 +2,7 @@
  * generic vectors compiled for AVX2: never chosen at run time, it runs the AVX-512 kernel's
  * indexing and channel tails in the tests on machines without AVX-512. */
 #if defined(__x86_64__)
-#include "vec16_avx2.h"
-#define VL 16
-#define VLOAD(p) v16_load(p)
-#define VSTORE(p, v) v16_store((p), (v))
-#define VSET1(x) v16_set1(x)
+#include "vec_v16_avx2.h"
 #define NAME(x) x##_v16_avx2
 #include "upsample_impl.h"
 #else
