@@ -42,7 +42,8 @@ for src in lib/*/*.c kernels/cpu/*.c examples/cartoonize_args.c; do
     extra=""
     case "$src" in
         *_avx2.c) extra="-mavx2 -mfma -mf16c" ;;
-        *_avx512.c) extra="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 -mfma -mf16c" ;;
+        *_avx512.c) extra="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c" ;;
+        *_avx512bf16.c) extra="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 -mfma -mf16c" ;;
     esac
     echo "CC $src"
     # two at a time: the machine is shared
