@@ -354,18 +354,26 @@ static void test_plan(void)
 
 /* ---- the whole graph */
 
-/* A fast-path context on kernel row k (NULL: the row the library chooses), fp32. */
-static cartoon_context *fast_ctx(const cartoon_model *m, const ct_cpu_kernels *k)
+/* A CPU context on m with conv path `conv` and 2 threads, fp32. */
+static cartoon_context *cpu_ctx(const cartoon_model *m, cartoon_conv_algo conv)
 {
     cartoon_context_options o;
     cartoon_context_options_default(&o);
     o.device = CARTOON_DEVICE_CPU;
-    o.conv = CARTOON_CONV_FAST;
+    o.conv = conv;
     o.threads = 2;
     cartoon_context *ctx = NULL;
     char err[256];
     CHECKF(cartoon_context_create(m, &o, &ctx, err, sizeof err) == CARTOON_OK, "%s", err);
+    return ctx;
+}
+
+/* A fast-path context on kernel row k (NULL: the row the library chooses), fp32. */
+static cartoon_context *fast_ctx(const cartoon_model *m, const ct_cpu_kernels *k)
+{
+    cartoon_context *ctx = cpu_ctx(m, CARTOON_CONV_FAST);
     if (!ctx || !k) return ctx;
+    char err[256];
     ct_backend_config cfg = {CARTOON_CONV_FAST, CARTOON_PRECISION_FP32, ctx->pool, 0};
     ct_backend *be = NULL;
     ct_err e = {err, sizeof err};
@@ -382,14 +390,7 @@ static void no_op_observer(void *user, const cartoon_layer_info *info) {}
 static void graph_vs_exact(const cartoon_model *m, const char *label)
 {
     int sizes[][2] = {{37, 53}, {64, 64}, {8, 4}, {150, 212}};
-    cartoon_context_options o;
-    cartoon_context_options_default(&o);
-    o.device = CARTOON_DEVICE_CPU;
-    o.conv = CARTOON_CONV_IM2COL;
-    o.threads = 2;
-    cartoon_context *exact = NULL;
-    char err[256];
-    CHECKF(cartoon_context_create(m, &o, &exact, err, sizeof err) == CARTOON_OK, "%s", err);
+    cartoon_context *exact = cpu_ctx(m, CARTOON_CONV_IM2COL);
     size_t nk;
     const ct_cpu_kernels *ks = ct_cpu_kernels_list(&nk);
     for (int z = 0; exact && z < 4; z++) {
