@@ -2,13 +2,7 @@
  * one zmm vector holds a block of 16 output channels. The same template compiled with 16-lane
  * GCC vectors (conv_direct_v16_avx2.c) is what the tests run where the CPU lacks AVX-512. */
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-typedef __m512 vf;
-#define VL 16
-#define VLOAD(p) _mm512_loadu_ps(p)
-#define VSTORE(p, v) _mm512_storeu_ps((p), (v))
-#define VSET1(x) _mm512_set1_ps(x)
+#include "vec_avx512.h"
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
 #define VMUL(a, b) _mm512_mul_ps((a), (b))
