@@ -2,6 +2,8 @@
 
     python3 train.py DATA_DIR RUN_DIR --minutes 60 [--width 40] [--threads 2]
     python3 train.py DATA_DIR RUN_DIR --steps 6000 ...   (a schedule in steps, not minutes)
+    python3 train.py PACK_DIR RUN_DIR --device cuda --minutes 4 --batch 32   (on a GPU machine;
+        PACK_DIR from pack_data.py, scripts/gpu-train.sh runs it there)
 
 Trains on random aligned crops (input, teacher output): L1 on the final output (after the
 guided filter, as the engine runs it) plus 0.5 x L1 on its horizontal and vertical differences,
@@ -34,9 +36,11 @@ def load_rgb(path):
     return np.asarray(Image.open(path).convert("RGB"))
 
 
-def to_model(a):
-    """uint8 RGB H x W x 3 -> float BGR [-1, 1], 3 x H x W."""
-    return torch.from_numpy(np.ascontiguousarray(a[..., ::-1].transpose(2, 0, 1))).float() / 127.5 - 1
+def to_model(a, device="cpu"):
+    """uint8 RGB [N x] H x W x 3 -> float BGR [-1, 1], [N x] 3 x H x W, on device. The bytes
+    travel as bytes and are converted there (a quarter of the copy to a GPU)."""
+    t = torch.from_numpy(np.require(a, requirements=["C", "W"])).to(device)  # read-only arrays are copied
+    return t.flip(-1).movedim(-1, -3).float() / 127.5 - 1
 
 
 def load_split(data, split):
@@ -58,7 +62,7 @@ def loss_fn(y, t):
     return l1 + 0.5 * (gx + gy)
 
 
-def held_out_scores(model, pairs):
+def held_out_scores(model, pairs, device="cpu"):
     """Mean PSNR(student, teacher) and captured = 1 - MSE(S,T)/MSE(I,T), on 8-bit values."""
     model.eval()
     ps, caps = [], []
@@ -66,7 +70,7 @@ def held_out_scores(model, pairs):
         for _, _, x, t in pairs:
             h, w = x.shape[0] // 4 * 4, x.shape[1] // 4 * 4
             xi, ti = x[:h, :w], t[:h, :w].astype(np.float64)
-            y = model(to_model(xi)[None])[0]
+            y = model(to_model(xi, device)[None])[0].cpu()
             s = np.clip((y.permute(1, 2, 0).numpy()[..., ::-1] + 1) * 127.5, 0, 255).round()
             mse_st = ((s - ti) ** 2).mean()
             mse_it = ((xi.astype(np.float64) - ti) ** 2).mean()
@@ -90,11 +94,19 @@ def main():
     ap.add_argument("--crop", type=int, default=160)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="auto", help="cpu, cuda or auto (cuda where torch sees a GPU)")
+    ap.add_argument("--warm-restart", action="store_true",
+                    help="resume the weights and Adam's moments but start a new schedule (warm-up, then "
+                         "the cosine over this run's --minutes or --steps): fine-tuning a trained student")
     ap.add_argument("--checkpoint-minutes", type=float, default=3)
     ap.add_argument("--eval-minutes", type=float, default=10)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    dev = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available() else
+                       "cpu" if a.device == "auto" else a.device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed crop shapes: the fastest algorithms, found once
     os.makedirs(a.run, exist_ok=True)
     ck = os.path.join(a.run, "checkpoint.pt")
     log = open(os.path.join(a.run, "train.log"), "a")
@@ -109,20 +121,24 @@ def main():
     held = load_split(a.data, "held_out")
     areas = np.array([p[2].shape[0] * p[2].shape[1] for p in train], dtype=np.float64)
     prob = areas / areas.sum()
-    say("train images", len(train), "(%.1f MP)" % (areas.sum() / 1e6), "held-out", len(held))
+    say("train images", len(train), "(%.1f MP)" % (areas.sum() / 1e6), "held-out", len(held),
+        "device", dev, torch.cuda.get_device_name(dev) if dev.type == "cuda" else "%d threads" % a.threads)
 
     torch.manual_seed(a.seed)
-    model = Student(a.width).to(memory_format=torch.channels_last)
+    model = Student(a.width).to(dev, memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     step, elapsed = 0, 0.0
     rng = np.random.default_rng(a.seed)
     if os.path.exists(ck):
-        st = torch.load(ck)
+        st = torch.load(ck, map_location=dev)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, elapsed = st["step"], st["elapsed"]
         rng = np.random.default_rng(a.seed + step)
         say("resumed at step", step, "after %.1f min" % (elapsed / 60))
+        if a.warm_restart:
+            step, elapsed = 0, 0.0
+            say("warm restart: a new schedule from step 0")
     budget = a.minutes * 60
     warm = 150
 
@@ -134,21 +150,22 @@ def main():
     t0 = time.time() - elapsed
     last_ck = last_ev = time.time()
     run_loss = 0.0
+    t50 = time.time()
     c = a.crop
     while (step < a.steps) if a.steps > 0 else (elapsed < budget):
         frac = step / a.steps if a.steps > 0 else elapsed / budget
         lr = a.lr * min(1.0, (step + 1) / warm) * 0.5 * (1 + math.cos(math.pi * frac))
         for g in opt.param_groups:
             g["lr"] = lr
-        xs, ts = [], []
-        for _ in range(a.batch):
+        xs = np.empty((a.batch, c, c, 3), np.uint8)
+        ts = np.empty_like(xs)
+        for i in range(a.batch):
             _, _, x, t = train[rng.choice(len(train), p=prob)]
             h, w = x.shape[:2]
             y0, x0 = rng.integers(0, h - c + 1), rng.integers(0, w - c + 1)
-            xs.append(to_model(x[y0:y0 + c, x0:x0 + c]))
-            ts.append(to_model(t[y0:y0 + c, x0:x0 + c]))
-        xb = torch.stack(xs).contiguous(memory_format=torch.channels_last)
-        tb = torch.stack(ts)
+            xs[i], ts[i] = x[y0:y0 + c, x0:x0 + c], t[y0:y0 + c, x0:x0 + c]
+        xb = to_model(xs, dev).contiguous(memory_format=torch.channels_last)
+        tb = to_model(ts, dev)
         loss = loss_fn(model(xb), tb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -158,18 +175,21 @@ def main():
         elapsed = time.time() - t0
         now = time.time()
         if step % 50 == 0:
-            say("step %d  %.1f min  lr %.2e  loss %.4f" % (step, elapsed / 60, lr, run_loss / 50))
+            say("step %d  %.1f min  lr %.2e  loss %.4f  %.0f ms/step" % (step, elapsed / 60, lr, run_loss / 50,
+                                                                      (now - t50) * 1000 / 50))
             run_loss = 0.0
+            t50 = now
         if now - last_ck > a.checkpoint_minutes * 60:
             save()
             last_ck = now
         if now - last_ev > a.eval_minutes * 60:
-            p, cap, worst = held_out_scores(model, held)
+            p, cap, worst = held_out_scores(model, held, dev)
             say("held-out at %.1f min: PSNR(S,T) %.2f dB  captured %.3f (worst %.3f)" % (elapsed / 60, p, cap, worst))
             last_ev = time.time()
             t0 += last_ev - now  # scoring is not training time
+            t50 += last_ev - now
     save()
-    p, cap, worst = held_out_scores(model, held)
+    p, cap, worst = held_out_scores(model, held, dev)
     say("final at step %d, %.1f min: held-out PSNR(S,T) %.2f dB  captured %.3f (worst %.3f)" % (step, elapsed / 60, p, cap, worst))
     model.eval()
     export(model, os.path.join(a.run, "cartoon-student.safetensors"), "F16",

@@ -1,0 +1,65 @@
+#!/bin/sh
+# Trains the student model (weights/distill/train.py) on a GPU machine in one device call.
+# The GPU machine has PyTorch but neither the Debian photo packages nor the teacher, so the
+# training pairs travel, packed here first:
+#   here:   python3 weights/distill/pack_data.py DATA_DIR .distill-pack      (about 50 MiB)
+#   there:  the device tool's run, carry [".distill-pack"], timeout_s 420:
+#           OUT=$OUT sh scripts/gpu-train.sh
+#   here:   weights/distill/evaluate.py on the returned cartoon-student.safetensors, as for a
+#           CPU run (the engine, not PyTorch, gives the scores that are reported).
+# .distill-pack (git-ignored) and the working tree travel together under the tool's 64 MiB, so
+# this is a call of its own, not part of scripts/gpu-check.sh's (which carries 39 MiB).
+# Environment: MINUTES (training wall-clock minutes, default 4: the cosine decay follows them),
+#   WIDTH (40), BATCH (32), CROP (160), LR (2e-3), PACK (.distill-pack), RESUME (a checkpoint.pt
+#   to fine-tune, carried too: its weights and Adam's moments, a new schedule of MINUTES; WIDTH
+#   must be its width), DEVICE (cuda; cpu runs the same steps here,
+#   to try the script), PYTHON (python3: the one with torch), OUT (./gpu-train-out).
+# Files in $OUT: machine.txt, train.log (held-out scores every minute, ms per step),
+#   checkpoint.pt (resumable, here or there), cartoon-student.safetensors (fp16, the model file).
+# Exit status: 0 trained and exported; 1 training failed; 2 no pack, no torch or no GPU.
+set -u
+MINUTES=${MINUTES:-4}
+WIDTH=${WIDTH:-40}
+BATCH=${BATCH:-32}
+CROP=${CROP:-160}
+LR=${LR:-2e-3}
+PACK=${PACK:-.distill-pack}
+DEVICE=${DEVICE:-cuda}
+PYTHON=${PYTHON:-python3}
+OUT=${OUT:-$PWD/gpu-train-out}
+cd "$(dirname "$0")/.." || exit 2
+mkdir -p "$OUT" || exit 2
+case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
+if [ ! -f "$PACK/manifest.json" ]; then
+    echo "gpu-train: no $PACK/manifest.json: run weights/distill/pack_data.py here and carry $PACK" >&2
+    exit 2
+fi
+{
+    echo "gpu-train: $(date -u +%Y-%m-%dT%H:%M:%SZ) MINUTES=$MINUTES WIDTH=$WIDTH BATCH=$BATCH CROP=$CROP LR=$LR DEVICE=$DEVICE"
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1
+    "$PYTHON" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" 2>&1
+    nproc
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt"
+if [ "$DEVICE" = cuda ] && ! "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
+    echo "gpu-train: torch sees no GPU (DEVICE=cpu to try the script without one)" >&2
+    exit 2
+fi
+RUN=$OUT/run
+mkdir -p "$RUN"
+RESTART=
+if [ -n "${RESUME:-}" ]; then
+    cp "$RESUME" "$RUN/checkpoint.pt" || exit 2
+    RESTART=--warm-restart
+fi
+# A held-out score and a checkpoint every minute: a call cut short still returns a model.
+PYTHONUNBUFFERED=1 "$PYTHON" weights/distill/train.py "$PACK" "$RUN" --device "$DEVICE" --minutes "$MINUTES" \
+    --width "$WIDTH" --batch "$BATCH" --crop "$CROP" --lr "$LR" --threads "$(nproc)" \
+    --eval-minutes 1 --checkpoint-minutes 1 $RESTART
+rc=$?
+for f in train.log checkpoint.pt cartoon-student.safetensors; do
+    [ -f "$RUN/$f" ] && mv "$RUN/$f" "$OUT/$f"
+done
+rm -rf "$RUN"
+[ $rc -eq 0 ] || { echo "gpu-train: train.py failed ($rc)" >&2; exit 1; }
+echo "gpu-train: done; $OUT holds train.log, checkpoint.pt, cartoon-student.safetensors"
