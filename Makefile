@@ -154,7 +154,7 @@ $(BUILD)/cartoonize: $(BUILD)/obj/examples/cartoonize.o $(BUILD)/obj/examples/ca
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(VIDEO_LIBS)
 $(BUILD)/cartoon-convert: $(BUILD)/obj/examples/cartoon_convert.o $(PROG_LIBS)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
-$(BUILD)/cartoon-bench: $(BUILD)/obj/bench/cartoon_bench.o $(PROG_LIBS)
+$(BUILD)/cartoon-bench: $(BUILD)/obj/bench/cartoon_bench.o $(BUILD)/obj/bench/fma_peak.o $(PROG_LIBS)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 # The batch runner against the network alone (README, "Many images"); not installed.
 $(BUILD)/batch-bench: $(BUILD)/obj/bench/batch_bench.o $(PROG_LIBS)

@@ -3,8 +3,9 @@
  * For each size N it runs cartoon_forward() on a deterministic N x N input (uniform random in
  * [-1, 1], or --image resized to N x N), W warm-up runs then R timed runs:
  *   - R runs with an observer set: per-layer wall time (median over the runs), GFLOP/s, the
- *     share of the machine's sgemm peak (measured once at start with cblas_sgemm) and of the
- *     total;
+ *     share of the machine's sgemm peak (measured once at start with cblas_sgemm), of its
+ *     FMA peak (CPU: a register-only FMA loop at the kernels' vector width, fma_peak.c) and
+ *     of the total;
  *   - R runs without the observer (the observer makes the backend sync after every node):
  *     end-to-end median / min / max;
  *   - R runs of the whole file path: cartoon_image_read() of an N x N PNG, unet_cartoonize(),
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+#include "fma_peak.h"
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -637,44 +639,46 @@ done:
 
 /* ------------------------------------------------------------------ output */
 
-static void print_table(const bench_opts *o, const obs_state *obs, const size_result *r, double peak)
+static void print_table(const bench_opts *o, const obs_state *obs, const size_result *r, double peak, double fma)
 {
     printf("\n== %d x %d  (%d timed runs after %d warm-up; per-layer times with the observer) ==\n", r->size,
            r->size, o->reps, o->warmup);
-    printf("%3s  %-22s %-16s %-32s %5s %10s %9s %6s %7s\n", "#", "layer", "op", "input -> output (h,w,c)",
-           "k/s", "ms", "GFLOP/s", "%peak", "%total");
+    printf("%3s  %-22s %-16s %-32s %5s %10s %9s %6s %5s %7s\n", "#", "layer", "op", "input -> output (h,w,c)",
+           "k/s", "ms", "GFLOP/s", "%peak", "%fma", "%total");
     double total_flops = 0;
     for (int l = 0; l < obs->n_layers; l++) {
         const layer_rec *L = &obs->layers[l];
         total_flops += L->flops;
-        char shapes[64], ks[16], ms[16], gf[16], pk[16], pt[16];
+        char shapes[64], ks[16], ms[16], gf[16], pk[16], pf[16], pt[16];
         snprintf(shapes, sizeof shapes, "%dx%dx%d -> %dx%dx%d", L->in_h, L->in_w, L->in_c, L->out_h, L->out_w,
                  L->out_c);
         if (L->kernel) snprintf(ks, sizeof ks, "%d/%d", L->kernel, L->stride);
         else snprintf(ks, sizeof ks, "-");
         if (L->fused) {
             snprintf(ms, sizeof ms, "(fused)");
-            gf[0] = pk[0] = pt[0] = 0;
+            gf[0] = pk[0] = pf[0] = pt[0] = 0;
         } else if (!strcmp(L->op, "input")) {
             snprintf(ms, sizeof ms, "-");
-            gf[0] = pk[0] = pt[0] = 0;
+            gf[0] = pk[0] = pf[0] = pt[0] = 0;
         } else {
             snprintf(ms, sizeof ms, "%.2f", r->layer_ms[l]);
             if (L->kernel) { /* GFLOP/s only where the FLOPs are the work: convolutions */
                 snprintf(gf, sizeof gf, "%.1f", r->layer_gflops[l]);
                 if (peak > 0) snprintf(pk, sizeof pk, "%.0f%%", 100.0 * r->layer_gflops[l] / peak);
                 else pk[0] = 0;
+                if (fma > 0) snprintf(pf, sizeof pf, "%.0f%%", 100.0 * r->layer_gflops[l] / fma);
+                else pf[0] = 0;
             } else {
-                gf[0] = pk[0] = 0;
+                gf[0] = pk[0] = pf[0] = 0;
             }
             snprintf(pt, sizeof pt, "%.1f%%", r->layer_sum_ms > 0 ? 100.0 * r->layer_ms[l] / r->layer_sum_ms : 0);
         }
-        printf("%3d  %-22.22s %-16.16s %-32s %5s %10s %9s %6s %7s\n", l, L->name, L->op, shapes, ks, ms, gf, pk,
-               pt);
+        printf("%3d  %-22.22s %-16.16s %-32s %5s %10s %9s %6s %5s %7s\n", l, L->name, L->op, shapes, ks, ms, gf, pk,
+               pf, pt);
     }
     double sum_gf = r->layer_sum_ms > 0 ? total_flops / (r->layer_sum_ms * 1e6) : 0;
-    printf("     %-22s %-16s %-32s %5s %10.2f %9.1f %6s %7s\n", "sum of layers", "", "", "", r->layer_sum_ms,
-           sum_gf, "", "100%");
+    printf("     %-22s %-16s %-32s %5s %10.2f %9.1f %6s %5s %7s\n", "sum of layers", "", "", "", r->layer_sum_ms,
+           sum_gf, "", "", "100%");
     printf("\n  model FLOPs (multiply-add = 2):    %.1f GFLOP\n", total_flops / 1e9);
     printf("  observed run wall time (median):    %.2f ms   (sum of layers / observed wall = %.3f)\n",
            r->observed_ms, r->observed_ms > 0 ? r->layer_sum_ms / r->observed_ms : 0);
@@ -692,7 +696,7 @@ static void print_table(const bench_opts *o, const obs_state *obs, const size_re
 }
 
 static int print_json(const bench_opts *o, int threads, cartoon_device dev, const obs_state *obs,
-                      const size_result *r, double peak)
+                      const size_result *r, double peak, double fma)
 {
     json_t *j = json_object(), *layers = json_array();
     if (!j || !layers) { json_decref(j); json_decref(layers); return 1; }
@@ -713,6 +717,7 @@ static int print_json(const bench_opts *o, int threads, cartoon_device dev, cons
     json_object_set_new(j, "peak_bytes", json_integer((json_int_t)r->arena_bytes));
     json_object_set_new(j, "rss_peak_bytes", json_integer((json_int_t)r->rss_bytes));
     json_object_set_new(j, "sgemm_peak_gflops", peak > 0 ? json_real(round3(peak)) : json_null());
+    json_object_set_new(j, "fma_peak_gflops", fma > 0 ? json_real(round3(fma)) : json_null());
     for (int l = 0; l < obs->n_layers; l++) {
         const layer_rec *L = &obs->layers[l];
         json_t *e = json_pack("{s:s, s:s, s:[i,i,i], s:[i,i,i], s:i, s:i, s:o, s:f, s:f, s:b}", "name", L->name,
@@ -1092,6 +1097,11 @@ int main(int argc, char **argv)
     double peak = sgemm_peak_isolated(o.json ? 2 : 1, threads);
     if (peak > 0) fprintf(info, "  sgemm peak: %.1f GFLOP/s\n", peak);
     else fprintf(info, "  sgemm peak: could not be measured (%%peak left blank)\n");
+    /* the ceiling of every fp32 kernel: what %fma in the tables divides by */
+    double fma = dev == CARTOON_DEVICE_CUDA ? 0 : fma_peak_gflops(cartoon_cpu_isa(), threads);
+    if (fma > 0)
+        fprintf(info, "  FMA peak (register-only fp32 FMA loop, %s width, %d threads): %.1f GFLOP/s; sgemm reaches %.0f%%\n",
+                cartoon_cpu_isa(), threads, fma, 100.0 * peak / fma);
 
     obs_state obs = {0};
     obs.layers = calloc(MAX_LAYERS, sizeof *obs.layers);
@@ -1102,13 +1112,13 @@ int main(int argc, char **argv)
         rc = bench_size(&o, ctx, o.image ? &pic : NULL, o.sizes[s], &obs, &r);
         if (!rc) {
             if (o.json) {
-                rc = print_json(&o, threads, dev, &obs, &r, peak);
+                rc = print_json(&o, threads, dev, &obs, &r, peak, fma);
                 if (rc) fprintf(stderr, "cartoon-bench: could not format JSON\n");
                 double ratio = r.total_ms > 0 ? r.layer_sum_ms / r.total_ms : 0;
                 fprintf(stderr, "cartoon-bench: size %d: %.2f ms; sum of layers / end-to-end = %.3f\n",
                         r.size, r.total_ms, ratio);
             } else {
-                print_table(&o, &obs, &r, peak);
+                print_table(&o, &obs, &r, peak, fma);
                 fflush(stdout);
             }
         }
