@@ -150,7 +150,7 @@ def main():
     t0 = time.time() - elapsed
     last_ck = last_ev = time.time()
     run_loss = 0.0
-    t50 = time.time()
+    t50, s50 = time.time(), step  # when and at which step the last step line was written
     c = a.crop
     while (step < a.steps) if a.steps > 0 else (elapsed < budget):
         frac = step / a.steps if a.steps > 0 else elapsed / budget
@@ -175,10 +175,10 @@ def main():
         elapsed = time.time() - t0
         now = time.time()
         if step % 50 == 0:
-            say("step %d  %.1f min  lr %.2e  loss %.4f  %.0f ms/step" % (step, elapsed / 60, lr, run_loss / 50,
-                                                                      (now - t50) * 1000 / 50))
+            say("step %d  %.1f min  lr %.2e  loss %.4f  %.0f ms/step" % (step, elapsed / 60, lr, run_loss / (step - s50),
+                                                                      (now - t50) * 1000 / (step - s50)))
             run_loss = 0.0
-            t50 = now
+            t50, s50 = now, step
         if now - last_ck > a.checkpoint_minutes * 60:
             save()
             last_ck = now
