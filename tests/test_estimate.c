@@ -535,12 +535,12 @@ static void test_damaged_cache(void)
     char good_nodes[8192] = "";
     for (int i = 0; i < model->n_nodes; i++)
         snprintf(good_nodes + strlen(good_nodes), sizeof good_nodes - strlen(good_nodes), "%s[0.001, 0.5]", i ? "," : "");
-    char bad_count[8192], negative[8192], valid[8192];
+    char bad_count[16384], negative[16384], valid[16384]; /* key + nodes + the template: never cut */
     const char *tmpl = "{\"format\": \"libcartoon-calibration\", \"version\": 1, \"entries\": [{\"key\": %s, "
                        "\"nodes\": [%s], \"overhead\": [%s, 0], \"resample\": 0}]}";
-    snprintf(bad_count, sizeof bad_count, tmpl, key, "[0.001, 0.5]", "0");
-    snprintf(negative, sizeof negative, tmpl, key, good_nodes, "-1");
-    snprintf(valid, sizeof valid, tmpl, key, good_nodes, "0");
+    CHECK(snprintf(bad_count, sizeof bad_count, tmpl, key, "[0.001, 0.5]", "0") < (int)sizeof bad_count);
+    CHECK(snprintf(negative, sizeof negative, tmpl, key, good_nodes, "-1") < (int)sizeof negative);
+    CHECK(snprintf(valid, sizeof valid, tmpl, key, good_nodes, "0") < (int)sizeof valid);
     const char *bad[] = {"\x01\x02garbage\xff", "{\"format\": \"libcartoon-calibration\", \"version\": 1, \"entr",
                          "{\"format\": \"something-else\", \"version\": 1, \"entries\": []}",
                          "[1, 2, 3]", bad_count, negative};

@@ -169,7 +169,11 @@ static cartoon_model *random_model(void)
 static float *pixel_values(cartoon_context *c, const uint8_t *rgb, int w, int h)
 {
     size_t n = (size_t)w * h;
-    float *x = malloc(n * 12), *y = malloc(n * 12), *v = malloc(n * 12);
+    float *x = calloc(n * 3, sizeof *x), *y = malloc(n * 12), *v = malloc(n * 12); /* calloc: GCC -O1 sees n = 0 */
+    if (!x || !y || !v) {
+        free(x); free(y); free(v);
+        return NULL;
+    }
     for (size_t p = 0; p < n; p++)
         for (int k = 0; k < 3; k++) x[p * 3 + k] = rgb[p * 3 + 2 - k] / 127.5f - 1.f; /* BGR */
     CHECK(cartoon_forward(c, x, h, w, y) == CARTOON_OK);
@@ -190,6 +194,8 @@ static void test_native_matches_forward(void)
     uint8_t *src = malloc(n * 3), *dst = malloc(n * 4);
     for (size_t i = 0; i < n * 3; i++) src[i] = (uint8_t)rng_u32();
     float *v = pixel_values(c, src, W, H);
+    CHECK(v != NULL);
+    if (!v) return; /* out of memory: the check above failed */
     size_t below = 0, above = 0, differ = 0;
     for (size_t i = 0; i < n * 3; i++) {
         below += v[i] < 0; above += v[i] > 255;
@@ -238,6 +244,8 @@ static void test_blend_quantised_once(void)
     uint8_t *src = malloc(n * 3), *dst = malloc(n * 3);
     for (size_t i = 0; i < n * 3; i++) src[i] = (uint8_t)rng_u32();
     float *v = pixel_values(c, src, W, H);
+    CHECK(v != NULL);
+    if (!v) return; /* out of memory: the check above failed */
     cartoon_image in = {src, W, H, W * 3, CARTOON_PIXEL_RGB}, out = {dst, W, H, W * 3, CARTOON_PIXEL_RGB};
     const float ss[] = {0.9f, 0.37f, 0.f};
     for (int si = 0; si < 3; si++)

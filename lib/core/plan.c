@@ -134,8 +134,9 @@ cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_c
         block *bi = &order[a];
         size_t sz;
         if (!ct_add_size(bi->bytes, CT_ARENA_ALIGN - 1, &sz)) {
+            const char *name = m->nodes[bi->node].name; /* bi points into order */
             free(order);
-            return ct_fail(e, CARTOON_E_LIMIT, "node '%s': tensor size overflows", m->nodes[bi->node].name);
+            return ct_fail(e, CARTOON_E_LIMIT, "node '%s': tensor size overflows", name);
         }
         sz = sz / CT_ARENA_ALIGN * CT_ARENA_ALIGN;
         size_t off = 0;
@@ -154,8 +155,9 @@ cartoon_status ct_plan_build(const cartoon_model *m, int ph, int pw, ct_fusion_c
         }
         size_t end;
         if (!ct_add_size(off, sz, &end) || !ct_add_size(end, CT_ARENA_ALIGN, &end)) {
+            const char *name = m->nodes[bi->node].name;
             free(order);
-            return ct_fail(e, CARTOON_E_LIMIT, "node '%s': arena size overflows", m->nodes[bi->node].name);
+            return ct_fail(e, CARTOON_E_LIMIT, "node '%s': arena size overflows", name);
         }
         end -= CT_ARENA_ALIGN;
         *bi->offset = off;

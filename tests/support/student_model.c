@@ -103,7 +103,7 @@ uint8_t *student_model_build(int w, size_t *size)
     ok = ok && ds(&g, wr, "d2", "b1_pw", w2, w3, 2, 1) && ds(&g, wr, "b2", "d2_pw", w3, w3, 1, 1);
     char h[32] = "b2_pw";
     for (int r = 0; ok && r < 4; r++) {
-        char dw1[16], pw1[16], dw2[16], pw2[16], add[16];
+        char dw1[24], pw1[24], dw2[24], pw2[24], add[24]; /* room for any int r */
         snprintf(dw1, sizeof dw1, "r%d_dw1", r);
         snprintf(pw1, sizeof pw1, "r%d_pw1", r);
         snprintf(dw2, sizeof dw2, "r%d_dw2", r);
