@@ -91,9 +91,11 @@ static void usage(FILE *f)
             "                        bytes that differ (median of --reps, default 1; untiled and\n"
             "                        tiled run in turn)\n"
             "  --versus MODEL2       time unet_cartoonize() with the model and with MODEL2 in turn,\n"
-            "                        run by run in one process (same machine state for both):\n"
-            "                        min and median of each and the ratio (default sizes 1024;\n"
-            "                        --reps, default 5, runs each)\n"
+            "                        run by run in one process (same machine state for both;\n"
+            "                        A B, then B A, ...): min and median of each, their ratios,\n"
+            "                        and the A/B ratio of each pair of neighbouring runs (median\n"
+            "                        and quartiles: what a noisy machine changes slowly cancels)\n"
+            "                        (default sizes 1024; --reps, default 5, runs each)\n"
             "  --json                one JSON object per size per line on stdout\n"
             "  -v, --verbose         library decisions (device fallback...) on stderr\n"
             "  -h, --help            this text\n"
@@ -808,7 +810,8 @@ static int tiling_check(const bench_opts *o, const cartoon_model *model, const c
         }
         if (!rc) tiles = est[1].arena_bytes < est[0].arena_bytes; /* a tile's arena is smaller */
         for (int r = 0; r < o->reps && !rc; r++)
-            for (int k = 0; k < 2 && !rc; k++) {
+            for (int q = 0; q < 2 && !rc; q++) {
+                const int k = r % 2 ? 1 - q : q;
                 double t0 = now_ms();
                 cartoon_status st = unet_cartoonize(ctx[k], &in, &out[k], &opt[k]);
                 if (st) rc = fail_ctx("unet_cartoonize", st, ctx[k]);
@@ -926,7 +929,10 @@ static int estimate_check(const bench_opts *o, const cartoon_model *model, const
 /* ------------------------------------------------------------------ main */
 
 /* --versus: two models end to end, alternating run by run so that a busy machine slows both
- * alike; the ratio of their times is the figure, not either time alone. */
+ * alike; the ratio of their times is the figure, not either time alone. Pairs run A B, B A,
+ * A B, ... so that neither model always runs second (after the other's memory traffic), and
+ * each pair's own ratio is kept: on a virtual machine whose speed drifts over seconds (other
+ * tenants), the median of those ratios moves far less than either time does. */
 static int versus_check(const bench_opts *o, const cartoon_model *ma, const char *na, const cartoon_context_options *copt)
 {
     char err[512] = "";
@@ -941,15 +947,15 @@ static int versus_check(const bench_opts *o, const cartoon_model *ma, const char
     const char *nb = cartoon_model_get_info(mb, &mi) == CARTOON_OK && mi.name && *mi.name ? mi.name : "unnamed";
     FILE *info = o->json ? stderr : stdout;
     fprintf(info, "versus: A = %s (%s), B = %s (%s)\n  unet_cartoonize, 8-bit RGB at native size, synthetic "
-                  "picture; %d warm-up then %d runs each, alternating A, B; CPU kernels %s\n",
+                  "picture; %d warm-up then %d runs each in pairs A B, B A, ...; CPU kernels %s\n",
             na, o->model, nb, o->versus, o->warmup, o->reps, cartoon_cpu_isa());
     if (!o->json)
-        printf("%6s %10s %10s %10s %10s %9s %9s\n", "size", "A min ms", "A median", "B min ms", "B median",
-               "A/B min", "A/B med");
+        printf("%6s %10s %10s %10s %10s %9s %9s %15s\n", "size", "A min ms", "A median", "B min ms", "B median",
+               "A/B min", "A/B med", "A/B paired");
     const cartoon_model *models[2] = {ma, mb};
     double *t[2] = {calloc((size_t)o->reps, sizeof(double)), calloc((size_t)o->reps, sizeof(double))};
-    double *tmp = calloc((size_t)o->reps, sizeof *tmp);
-    int rc = !t[0] || !t[1] || !tmp;
+    double *tmp = calloc((size_t)o->reps, sizeof *tmp), *pair = calloc((size_t)o->reps, sizeof *pair);
+    int rc = !t[0] || !t[1] || !tmp || !pair;
     if (rc) fprintf(stderr, "cartoon-bench: out of memory\n");
     for (int s = 0; s < o->n_sizes && !rc; s++) {
         int n = o->sizes[s];
@@ -973,20 +979,24 @@ static int versus_check(const bench_opts *o, const cartoon_model *ma, const char
         if (!rc) {
             double amin = min_of(t[0], o->reps), bmin = min_of(t[1], o->reps);
             double amed = median(t[0], o->reps, tmp), bmed = median(t[1], o->reps, tmp);
+            for (int r = 0; r < o->reps; r++) pair[r] = t[0][r] / t[1][r];
+            double pmed = median(pair, o->reps, tmp); /* leaves tmp sorted: the quartiles */
+            double q1 = tmp[(o->reps - 1) / 4], q3 = tmp[o->reps - 1 - (o->reps - 1) / 4];
             if (o->json)
                 printf("{\"size\": %d, \"a\": \"%s\", \"b\": \"%s\", \"a_min_ms\": %.1f, \"a_median_ms\": %.1f, "
-                       "\"b_min_ms\": %.1f, \"b_median_ms\": %.1f, \"ratio_min\": %.3f, \"ratio_median\": %.3f}\n",
-                       n, na, nb, amin, amed, bmin, bmed, amin / bmin, amed / bmed);
+                       "\"b_min_ms\": %.1f, \"b_median_ms\": %.1f, \"ratio_min\": %.3f, \"ratio_median\": %.3f, "
+                       "\"ratio_paired_median\": %.3f, \"ratio_paired_q1\": %.3f, \"ratio_paired_q3\": %.3f}\n",
+                       n, na, nb, amin, amed, bmin, bmed, amin / bmin, amed / bmed, pmed, q1, q3);
             else
-                printf("%6d %10.1f %10.1f %10.1f %10.1f %8.2fx %8.2fx\n", n, amin, amed, bmin, bmed, amin / bmin,
-                       amed / bmed);
+                printf("%6d %10.1f %10.1f %10.1f %10.1f %8.2fx %8.2fx %6.2fx (%.2f-%.2f)\n", n, amin, amed, bmin, bmed,
+                       amin / bmin, amed / bmed, pmed, q1, q3);
         }
         cartoon_context_free(ctx[0]);
         cartoon_context_free(ctx[1]);
         free(in.data);
         free(out.data);
     }
-    free(t[0]); free(t[1]); free(tmp);
+    free(t[0]); free(t[1]); free(tmp); free(pair);
     cartoon_model_free(mb);
     return rc;
 }

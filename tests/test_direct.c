@@ -1,6 +1,6 @@
 /* The direct-convolution kernels against conv2d_naive: both kernels (output channels or
  * input channels in lanes), every ISA path, odd sizes, strides 1 and 2, kernels 1..7,
- * channel counts that are not multiples of 8, every epilogue. */
+ * channel counts that are not multiples of 8, every epilogue, outputs in cache and streamed. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,9 @@ static void one(int h, int w, int cin, int cout, int k, int stride, int epi, con
     ct_conv_shape_init(&s, h, w, cin, cout, k, stride);
     size_t no = (size_t)s.oh * s.ow * cout, ni = (size_t)h * w * cin, nw = (size_t)cout * k * k * cin;
     float *in = malloc(ni * 4), *wt = malloc(nw * 4), *bias = malloc((size_t)cout * 4), *res = malloc(no * 4);
-    float *ref = malloc(no * 4), *got = malloc(no * 4);
+    float *ref = malloc(no * 4);
+    /* 64-byte aligned as the engine's arena is, so that whole vectors may be streamed */
+    float *got = aligned_alloc(64, (no * 4 + 63) / 64 * 64);
     for (size_t i = 0; i < ni; i++) in[i] = rng_uniform(-1, 1);
     for (size_t i = 0; i < nw; i++) wt[i] = rng_uniform(-0.3f, 0.3f);
     for (int i = 0; i < cout; i++) bias[i] = rng_uniform(-0.5f, 0.5f);
@@ -49,6 +51,8 @@ static void test_shapes(void)
         {12, 12, 8, 8, 1, 1},   {10, 31, 3, 16, 5, 1},  {7, 40, 16, 3, 5, 2},   {6, 23, 40, 3, 3, 1},
         /* 16-lane specifics: a last cout block of 8, k * cin a multiple of 16 or of 8 only */
         {11, 29, 16, 24, 3, 1}, {9, 14, 48, 3, 3, 2},  {7, 30, 8, 3, 3, 1},    {5, 19, 3, 40, 7, 2},
+        /* an output of CT_STREAM_MIN_BYTES or more, written with streaming stores (the student's stem) */
+        {230, 231, 3, 24, 3, 1},
     };
     /* every table entry the CPU runs, the 16-lane generic-vector one (v16-avx2) included */
     size_t nk;

@@ -3,7 +3,8 @@
  *     (ct_depthwise_conv2d, ct_conv2d_naive, a concat written here), on every kernel-table row
  *     this CPU runs (the 16-lane generic-vector row included): odd and even sizes, strides 1
  *     and 2, kernels 3 and 5, channel counts that are not multiples of 8 or 16, one to three
- *     concatenated sources, some of them upsampled on the fly, with and without residual;
+ *     concatenated sources, some of them upsampled on the fly, with and without residual,
+ *     outputs small enough to stay in cache and large enough to be streamed past it;
  *   - the plan of the student graph: upsamples, concats and depthwise outputs are not
  *     allocated when the backend fuses them, are when it does not, and the arena invariants
  *     hold for every combination of fusion flags (no live overlap, inputs live at the step
@@ -90,7 +91,9 @@ static void one_dwpw(const dwpw_case *x, int epi, const ct_cpu_kernels *kern)
     float *res = rnd(no, -1, 1);
     /* the reference: concat, naive depthwise with its bias and activation, naive 1x1 conv */
     float *cat = malloc(px * cin * sizeof *cat), *mid = malloc(opx * cin * sizeof *mid);
-    float *ref = malloc(no * sizeof *ref), *got = malloc(no * sizeof *got);
+    float *ref = malloc(no * sizeof *ref);
+    /* 64-byte aligned as the engine's arena is, so that whole vectors may be streamed */
+    float *got = aligned_alloc(64, (no * sizeof *got + 63) / 64 * 64);
     const float *fulls[3] = {full[0], full[1], full[2]};
     ct_concat(fulls, x->c, x->n_src, px, cat);
     const ct_act dw_act = epi & 1 ? ACT_RELU : ACT_NONE;
@@ -141,6 +144,8 @@ static const dwpw_case cases[] = {
     {12, 22, 3, 1, 40, 2, {40, 40}, {1, 0}},   {18, 64, 3, 1, 80, 2, {80, 80}, {1, 0}},
     {10, 14, 3, 1, 9, 2, {5, 11}, {0, 1}},     {8, 6, 3, 2, 17, 3, {3, 16, 9}, {2, 0, 1}},
     {2, 2, 3, 1, 8, 1, {13}, {1}},             {14, 10, 5, 1, 12, 2, {7, 8}, {1, 2}},
+    /* outputs of CT_STREAM_MIN_BYTES or more, written with streaming stores (u2's shape) */
+    {232, 226, 3, 1, 24, 2, {24, 24}, {1, 0}},  {150, 151, 3, 2, 48, 1, {24}, {0}},
 };
 
 static void test_kernels(void)

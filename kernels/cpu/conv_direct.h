@@ -47,6 +47,7 @@ typedef struct {
     const float *in;
     const ct_epilogue *ep;
     float *out;
+    int stream;         /* 1: whole output vectors go out with streaming stores */
 } ct_direct_job;
 
 void ct_direct_row_generic(void *job, int oy, int tid);

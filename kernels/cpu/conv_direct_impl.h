@@ -1,11 +1,17 @@
 /* The direct-convolution row kernels, written once over a vector type: conv_direct.c
  * instantiates them with 8-float GCC vectors (portable), conv_direct_avx2.c with AVX2+FMA
  * intrinsics. The including file defines vf, VLOAD, VSTORE, VSET1, VFMA, VADD, VMUL, VMAX,
- * VZERO, VHSUM and NAME, and VL (8 when not defined, or 16: conv_direct_avx512.c and the
+ * VZERO, VHSUM and NAME (VSTREAM and VFENCE where the instruction set has streaming stores),
+ * and VL (8 when not defined, or 16: conv_direct_avx512.c and the
  * 16-lane generic-vector build conv_direct_v16_avx2.c; then one vector holds the 16 output
  * channels of a block, and the second accumulator of each pixel is unused). */
 #include <string.h>
+#include <stdint.h>
 #include "conv_direct.h"
+#ifndef VSTREAM
+#define VSTREAM(p, v) VSTORE((p), (v))
+#define VFENCE() ((void)0)
+#endif
 #ifndef VL
 #define VL 8
 #endif
@@ -55,9 +61,11 @@ static inline vf NAME(act)(vf v, ct_act act, float alpha)
 
 /* Stores n <= 16 channels from cb of one pixel through the epilogue: whole vectors with
  * vector arithmetic (the same operations, in the same order, as the scalar epilogue). */
-static void NAME(store)(const ct_direct *d, const ct_conv_shape *s, const ct_epilogue *ep, float *out,
-                        int oy, int ox, int cb, int n, vf a0, vf a1)
+static void NAME(store)(const ct_direct_job *j, int oy, int ox, int cb, int n, vf a0, vf a1)
 {
+    const ct_conv_shape *s = j->s;
+    const ct_epilogue *ep = j->ep;
+    float *out = j->out;
     size_t o = ((size_t)oy * s->ow + ox) * s->cout;
     const float *res = ep && ep->residual ? ep->residual + o : NULL;
     if (VL == 8 ? n == 16 || n == 8 : n == 16) { /* whole vectors (the 8-lane test kept as it was) */
@@ -70,14 +78,15 @@ static void NAME(store)(const ct_direct *d, const ct_conv_shape *s, const ct_epi
                 x = NAME(act)(x, ep->act, ep->alpha);
                 if (res) x = NAME(act)(VADD(x, VLOAD(res + c)), ep->post_act, ep->post_alpha);
             }
-            VSTORE(out + o + c, x);
+            if (j->stream && !((uintptr_t)(out + o + c) % (VL * sizeof(float)))) VSTREAM(out + o + c, x);
+            else VSTORE(out + o + c, x);
         }
         return;
     }
     float tmp[2 * VL];
     VSTORE(tmp, a0);
     VSTORE(tmp + VL, a1);
-    for (int j = 0; j < n; j++) out[o + cb + j] = NAME(epi)(ep, tmp[j], cb + j, res);
+    for (int i = 0; i < n; i++) out[o + cb + i] = NAME(epi)(ep, tmp[i], cb + i, res);
 }
 
 /* One pixel, every block of 16 output channels (the window clipped to the image). */
@@ -88,7 +97,7 @@ static void NAME(px_all)(const ct_direct_job *j, int oy, int ox)
         int n = s->cout - cb < 16 ? s->cout - cb : 16;
         vf a0 = VZERO, a1 = VZERO;
         NAME(px16)(j->d, s, j->in, oy, ox, cb, &a0, VL == 8 && n > 8 ? &a1 : NULL);
-        NAME(store)(j->d, s, j->ep, j->out, oy, ox, cb, n, a0, a1);
+        NAME(store)(j, oy, ox, cb, n, a0, a1);
     }
 }
 
@@ -148,12 +157,12 @@ static void NAME(row_cout)(const ct_direct_job *j, int oy)
                     }
                 }
             }
-            NAME(store)(d, s, j->ep, j->out, oy, ox, cb, n, a00, a01);
-            NAME(store)(d, s, j->ep, j->out, oy, ox + 1, cb, n, a10, a11);
-            NAME(store)(d, s, j->ep, j->out, oy, ox + 2, cb, n, a20, a21);
-            NAME(store)(d, s, j->ep, j->out, oy, ox + 3, cb, n, a30, a31);
-            NAME(store)(d, s, j->ep, j->out, oy, ox + 4, cb, n, a40, a41);
-            NAME(store)(d, s, j->ep, j->out, oy, ox + 5, cb, n, a50, a51);
+            NAME(store)(j, oy, ox, cb, n, a00, a01);
+            NAME(store)(j, oy, ox + 1, cb, n, a10, a11);
+            NAME(store)(j, oy, ox + 2, cb, n, a20, a21);
+            NAME(store)(j, oy, ox + 3, cb, n, a30, a31);
+            NAME(store)(j, oy, ox + 4, cb, n, a40, a41);
+            NAME(store)(j, oy, ox + 5, cb, n, a50, a51);
         }
     }
     for (; ox < s->ow; ox++) NAME(px_all)(j, oy, ox);
@@ -276,4 +285,5 @@ void NAME(ct_direct_row)(void *job, int oy, int tid)
     const ct_direct_job *j = job;
     if (j->d->lanes_in_cin) NAME(row_cin)(j, oy);
     else NAME(row_cout)(j, oy);
+    if (j->stream) VFENCE(); /* the streamed stores reach memory before the pool's barrier */
 }

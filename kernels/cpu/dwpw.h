@@ -82,6 +82,7 @@ typedef struct ct_dwpw_job {
     float *buf;                  /* scratch: per thread a share of `share` floats, a chunk x ldb
                                     buffer then k ring rows per upsampled source */
     size_t share;
+    int stream;                  /* 1: whole output vectors go out with streaming stores */
 } ct_dwpw_job;
 
 /* Runs item i of a job (a fused tile, or a chunk of pointwise pixels) on thread tid. */

@@ -1,12 +1,17 @@
 /* The depthwise + pointwise kernels (dwpw.h), written once over a vector type: the including
  * file defines vf, VLOAD, VSTORE, VSET1, VFMA, VADD, VSUB, VMUL, VMAX, VZERO and NAME, and VL (8
- * when not defined, or 16). MR, the pixels of one GEMM block, is 6 with 8 lanes (12
+ * when not defined, or 16); VSTREAM (an aligned non-temporal store) and VFENCE where the
+ * instruction set has them, plain stores otherwise. MR, the pixels of one GEMM block, is 6 with 8 lanes (12
  * accumulators of two vectors: all but 4 of AVX2's 16 registers) and 12 with 16 lanes (24 of
  * AVX-512's 32). Channels the vectors do not cover (c % VL) take the scalar form of the same
  * expression. */
 #include <stdint.h>
 #include <string.h>
 #include "dwpw.h"
+#ifndef VSTREAM
+#define VSTREAM(p, v) VSTORE((p), (v))
+#define VFENCE() ((void)0)
+#endif
 #ifndef VL
 #define VL 8
 #endif
@@ -229,7 +234,7 @@ static void NAME(pf_next_row)(const ct_dwpw_job *j, int oy, int x0, int np, NAME
         }
     const size_t o = ((size_t)(oy + 1) * s->ow + x0) * j->pw->cout, n = (size_t)np * j->pw->cout;
     if (j->ep && j->ep->residual) NAME(pf_add)(f, j->ep->residual + o, n);
-    NAME(pf_add)(f, j->out + o, n);
+    if (!j->stream) NAME(pf_add)(f, j->out + o, n); /* streamed lines are never read */
     size_t lines = 0;
     for (int r = 0; r < f->n; r++) lines += (size_t)(f->end[r] - f->p[r] + 63) / 64;
     const size_t blocks = (size_t)((j->pw->cout + 2 * VL - 1) / (2 * VL)) * (size_t)((np + MR - 1) / MR);
@@ -257,7 +262,8 @@ static inline __attribute__((always_inline)) void NAME(store)(const ct_dwpw_job 
                 x = NAME(act)(x, ep->act, ep->alpha);
                 if (res) x = NAME(act)(VADD(x, VLOAD(res + VL * q)), ep->post_act, ep->post_alpha);
             }
-            VSTORE(o + VL * q, x);
+            if (j->stream && !((uintptr_t)(o + VL * q) % (VL * sizeof(float)))) VSTREAM(o + VL * q, x);
+            else VSTORE(o + VL * q, x);
         }
         return;
     }
@@ -400,6 +406,7 @@ void NAME(ct_dwpw_tile)(void *arg, int i, int tid)
         for (int n; (n = NAME(pf_take)(&f, pl, PF_LINES)) > 0;)
             for (int l = 0; l < n; l++) __builtin_prefetch(pl[l]);
     }
+    if (j->stream) VFENCE(); /* the streamed stores reach memory before the pool's barrier */
 }
 
 void NAME(ct_pw_chunk)(void *arg, int i, int tid)
@@ -408,6 +415,7 @@ void NAME(ct_pw_chunk)(void *arg, int i, int tid)
     const size_t p0 = (size_t)i * j->chunk;
     const int np = j->pixels - p0 < (size_t)j->chunk ? (int)(j->pixels - p0) : j->chunk;
     NAME(gemm)(j, j->src[0] + p0 * j->pw->cin, (size_t)j->pw->cin, np, j->pixels - p0, p0, NULL);
+    if (j->stream) VFENCE();
 }
 #undef MR
 #undef FOR_MR
