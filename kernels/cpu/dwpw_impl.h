@@ -1,9 +1,10 @@
 /* The depthwise + pointwise kernels (dwpw.h), written once over a vector type: the including
  * file defines vf, VLOAD, VSTORE, VSET1, VFMA, VADD, VSUB, VMUL, VMAX, VZERO and NAME, and VL (8
  * when not defined, or 16); VSTREAM (an aligned non-temporal store) and VFENCE where the
- * instruction set has them, plain stores otherwise. MR, the pixels of one GEMM block, is 6 with 8 lanes (12
- * accumulators of two vectors: all but 4 of AVX2's 16 registers) and 12 with 16 lanes (24 of
- * AVX-512's 32). Channels the vectors do not cover (c % VL) take the scalar form of the same
+ * instruction set has them, plain stores otherwise. MR, the pixels of one GEMM block, is 6
+ * with 8 lanes (12 accumulators of two vectors: all but 4 of AVX2's 16 registers) and 12 with
+ * 16 lanes (24 of AVX-512's 32); with 8 lanes a panel's last 17-24 channels take 4 pixels by
+ * three vectors. Channels the vectors do not cover (c % VL) take the scalar form of the same
  * expression. */
 #include <stdint.h>
 #include <string.h>
@@ -318,6 +319,41 @@ static void NAME(block)(const ct_dwpw_job *j, const float *a, size_t lda, const 
     FOR_MR(STORE)
 }
 
+#if VL == 8
+/* 4 pixels by 3 vectors (17-24 output channels, the rest of a panel): the same K loop with
+ * three weight vectors per broadcast, 12 accumulators. A 6 x 16 block then a 6 x 8 one would
+ * broadcast every input twice and the second would issue 7 loads per 6 FMAs. */
+#define DECL3(p) vf c##p##a = VZERO, c##p##b = VZERO, c##p##c = VZERO;
+#define STEP3(p)                                                                                                  \
+    {                                                                                                             \
+        vf x_ = VSET1(a[(size_t)(p) * lda + k]);                                                                  \
+        c##p##a = VFMA(x_, w0, c##p##a);                                                                          \
+        c##p##b = VFMA(x_, w1, c##p##b);                                                                          \
+        c##p##c = VFMA(x_, w2, c##p##c);                                                                          \
+    }
+#define STORE3(p)                                                                                                 \
+    if ((p) < m) {                                                                                                \
+        NAME(store)(j, px + (p), co, 2 * VL, c##p##a, c##p##b);                                                   \
+        NAME(store)(j, px + (p), co + 2 * VL, n - 2 * VL, c##p##c, VZERO);                                        \
+    }
+static void NAME(block3)(const ct_dwpw_job *j, const float *a, size_t lda, const float *w, int K, size_t px, int co,
+                         int n, int m, const char *const *pl, int npl)
+{
+    DECL3(0) DECL3(1) DECL3(2) DECL3(3)
+    int next = 0;
+    for (int k = 0; k < K; k++, w += CT_PW_PANEL) {
+        if (!(k & 1) && next < npl) __builtin_prefetch(pl[next++]);
+        const vf w0 = VLOAD(w), w1 = VLOAD(w + VL), w2 = VLOAD(w + 2 * VL);
+        STEP3(0) STEP3(1) STEP3(2) STEP3(3)
+    }
+    while (next < npl) __builtin_prefetch(pl[next++]);
+    STORE3(0) STORE3(1) STORE3(2) STORE3(3)
+}
+#undef DECL3
+#undef STEP3
+#undef STORE3
+#endif
+
 /* Fewer than MR pixels at the end of a tensor: one at a time. */
 static void NAME(block_tail)(const ct_dwpw_job *j, const float *a, size_t lda, const float *w, int K, size_t px,
                              int co, int n, int m)
@@ -347,6 +383,23 @@ static void NAME(gemm)(const ct_dwpw_job *j, const float *a, size_t lda, int np,
         for (int sub = 0; sub < CT_PW_PANEL; sub += 2 * VL) {
             const int co = pn * CT_PW_PANEL + sub;
             if (co >= N) break;
+#if VL == 8
+            if (sub == 0 && N - co > 2 * VL && N - co <= 3 * VL) { /* the panel's last 17-24 channels */
+                const int n3 = N - co;
+                const float *w3 = pw->w + (size_t)pn * K * CT_PW_PANEL;
+                int p = 0;
+                for (; p < np && (size_t)p + 4 <= rows; p += 4) {
+                    const char *pl[PF_LINES];
+                    const int npl = f ? NAME(pf_take)(f, pl, f->per_block) : 0;
+                    NAME(block3)(j, a + (size_t)p * lda, lda, w3, K, px0 + p, co, n3, np - p < 4 ? np - p : 4, pl, npl);
+                }
+                if (p < np) {
+                    NAME(block_tail)(j, a + (size_t)p * lda, lda, w3, K, px0 + p, co, 2 * VL, np - p);
+                    NAME(block_tail)(j, a + (size_t)p * lda, lda, w3 + 2 * VL, K, px0 + p, co + 2 * VL, n3 - 2 * VL, np - p);
+                }
+                break;
+            }
+#endif
             const int n = N - co < 2 * VL ? N - co : 2 * VL;
             const float *w = pw->w + (size_t)pn * K * CT_PW_PANEL + sub;
             int p = 0;
