@@ -101,6 +101,43 @@ static void NAME(px_all)(const ct_direct_job *j, int oy, int ox)
     }
 }
 
+#if VL == 8
+/* Three neighbouring pixels (windows inside the row) by the last 17-24 output channels from
+ * cb, three vectors: every broadcast input feeds three FMAs. As a 16-channel block then an
+ * 8-channel one, each input was broadcast twice and the second block issued 7 loads per 6
+ * FMAs (the student's stem, 3 -> 24, is a full-resolution layer). Sums in the same order. */
+static void NAME(trio24)(const ct_direct_job *j, int oy, int ox, int ix0, int cb)
+{
+    const ct_direct *d = j->d;
+    const ct_conv_shape *s = j->s;
+    const int k = d->k, cin = d->cin, C8 = d->cout8, kc = k * cin;
+    const size_t sc = (size_t)s->stride * cin;
+    vf a0 = VZERO, a1 = VZERO, a2 = VZERO, b0 = VZERO, b1 = VZERO, b2 = VZERO, c0 = VZERO, c1 = VZERO, c2 = VZERO;
+    for (int ky = 0; ky < k; ky++) {
+        const int iy = oy * s->stride + ky - s->pad_top;
+        if (iy < 0 || iy >= s->h) continue;
+        const float *p0 = j->in + ((size_t)iy * s->w + ix0) * cin;
+        const float *wp = d->w + ((size_t)ky * k * cin) * C8 + cb;
+        for (int t = 0; t < kc; t++, wp += C8) {
+            const vf w0 = VLOAD(wp), w1 = VLOAD(wp + 8), w2 = VLOAD(wp + 16);
+            vf x = VSET1(p0[t]);
+            a0 = VFMA(x, w0, a0); a1 = VFMA(x, w1, a1); a2 = VFMA(x, w2, a2);
+            x = VSET1(p0[sc + t]);
+            b0 = VFMA(x, w0, b0); b1 = VFMA(x, w1, b1); b2 = VFMA(x, w2, b2);
+            x = VSET1(p0[2 * sc + t]);
+            c0 = VFMA(x, w0, c0); c1 = VFMA(x, w1, c1); c2 = VFMA(x, w2, c2);
+        }
+    }
+    const int n = s->cout - cb - 16;
+    NAME(store)(j, oy, ox, cb, 16, a0, a1);
+    NAME(store)(j, oy, ox, cb + 16, n, a2, VZERO);
+    NAME(store)(j, oy, ox + 1, cb, 16, b0, b1);
+    NAME(store)(j, oy, ox + 1, cb + 16, n, b2, VZERO);
+    NAME(store)(j, oy, ox + 2, cb, 16, c0, c1);
+    NAME(store)(j, oy, ox + 2, cb + 16, n, c2, VZERO);
+}
+#endif
+
 /* Pixel groups outside, channel blocks inside: the six pixels' input windows stay in L1 for
  * every block, and each pixel's output is written whole before the next group (block by
  * block over the whole row, a cout that is not a multiple of 16 wrote every cache line of
@@ -123,6 +160,13 @@ static void NAME(row_cout)(const ct_direct_job *j, int oy)
         int ix0 = ox * st - s->pad_left;
         size_t sc = (size_t)st * cin;
         for (int cb = 0; cb < s->cout; cb += 16) {
+#if VL == 8
+            if (s->cout - cb > 16 && s->cout - cb <= 24) { /* the last 17-24 channels */
+                NAME(trio24)(j, oy, ox, ix0, cb);
+                NAME(trio24)(j, oy, ox + 3, ix0 + 3 * st, cb);
+                break;
+            }
+#endif
             int n = s->cout - cb < 16 ? s->cout - cb : 16;
             int two = VL == 8 && n > 8; /* 16 lanes: one vector holds the block */
             vf a00 = VZERO, a01 = VZERO, a10 = VZERO, a11 = VZERO, a20 = VZERO, a21 = VZERO;
