@@ -238,7 +238,12 @@ static void NAME(pf_next_row)(const ct_dwpw_job *j, int oy, int x0, int np, NAME
     if (!j->stream) NAME(pf_add)(f, j->out + o, n); /* streamed lines are never read */
     size_t lines = 0;
     for (int r = 0; r < f->n; r++) lines += (size_t)(f->end[r] - f->p[r] + 63) / 64;
-    const size_t blocks = (size_t)((j->pw->cout + 2 * VL - 1) / (2 * VL)) * (size_t)((np + MR - 1) / MR);
+    size_t blocks = 0; /* the GEMM blocks of the chunk, as NAME(gemm) runs them */
+    for (int co = 0; co < j->pw->cout; co += CT_PW_PANEL) {
+        const int rem = j->pw->cout - co < CT_PW_PANEL ? j->pw->cout - co : CT_PW_PANEL;
+        if (VL == 8 && rem > 2 * VL && rem <= 3 * VL) blocks += (size_t)(np + 3) / 4;
+        else blocks += (size_t)((rem + 2 * VL - 1) / (2 * VL)) * (size_t)((np + MR - 1) / MR);
+    }
     f->per_block = (int)((lines + blocks - 1) / blocks);
     if (f->per_block > PF_LINES) f->per_block = PF_LINES;
 }
