@@ -15,6 +15,7 @@
  * 1024 x 1024 on a 2-core AVX2 VM: 6-12% less time end to end (docs/performance.md); below it,
  * the next layer finds the output in cache. */
 #define CT_STREAM_MIN_BYTES ((size_t)4 << 20)
+static inline int ct_stream_output(size_t elems) { return elems * sizeof(float) >= CT_STREAM_MIN_BYTES; }
 
 /* Naive direct convolution: the independent reference the tests compare every kernel with.
  * w_ohwi is [cout][k][k][cin] as in the model file. */

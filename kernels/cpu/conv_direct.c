@@ -41,7 +41,7 @@ cartoon_status ct_direct_conv(const ct_direct *d, const ct_conv_shape *s, const 
 {
     if (!row || !d || !s || !in || !out || s->cin != d->cin || s->cout != d->cout || s->k != d->k)
         return CARTOON_E_INVALID_ARGUMENT;
-    ct_direct_job j = {d, s, in, ep, out, (size_t)s->oh * s->ow * s->cout * sizeof(float) >= CT_STREAM_MIN_BYTES};
+    ct_direct_job j = {d, s, in, ep, out, ct_stream_output((size_t)s->oh * s->ow * s->cout)};
     ct_pool_run(pool, s->oh, row, &j);
     return CARTOON_OK;
 }

@@ -106,7 +106,7 @@ cartoon_status ct_dwpw_run(const ct_dwpw_src *src, int n_src, const ct_conv_shap
     j.pw = pw;
     j.ep = ep;
     j.out = out;
-    j.stream = (size_t)s->oh * s->ow * pw->cout * sizeof(float) >= CT_STREAM_MIN_BYTES;
+    j.stream = ct_stream_output((size_t)s->oh * s->ow * pw->cout);
     j.buf = scratch;
     j.share = per_thread;
     j.band = BAND;
@@ -129,7 +129,7 @@ cartoon_status ct_pointwise_run(const ct_pointwise *pw, const float *in, size_t 
     j.ep = ep;
     j.out = out;
     j.pixels = pixels;
-    j.stream = pixels * pw->cout * sizeof(float) >= CT_STREAM_MIN_BYTES;
+    j.stream = ct_stream_output(pixels * pw->cout);
     /* the same L1-sized chunks, larger only where their count would not fit an int */
     size_t ch = (size_t)chunk_of(pw->cin);
     while ((pixels + ch - 1) / ch > INT_MAX) ch *= 2;

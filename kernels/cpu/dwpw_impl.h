@@ -176,6 +176,9 @@ static void NAME(uprow)(const ct_dwpw_job *j, int q, int iy, int xa, int xb, flo
     }
 }
 
+/* Whether a panel whose last rem channels remain runs them as 4 x 24 blocks (NAME(block3)). */
+static inline int NAME(tail3)(int rem) { return VL == 8 && rem > 2 * VL && rem <= 3 * VL; }
+
 /* ---- prefetching what the next output row of a tile reads */
 
 /* Byte ranges to prefetch while the GEMM of a chunk row runs: the input rows the next output
@@ -241,7 +244,7 @@ static void NAME(pf_next_row)(const ct_dwpw_job *j, int oy, int x0, int np, NAME
     size_t blocks = 0; /* the GEMM blocks of the chunk, as NAME(gemm) runs them */
     for (int co = 0; co < j->pw->cout; co += CT_PW_PANEL) {
         const int rem = j->pw->cout - co < CT_PW_PANEL ? j->pw->cout - co : CT_PW_PANEL;
-        if (VL == 8 && rem > 2 * VL && rem <= 3 * VL) blocks += (size_t)(np + 3) / 4;
+        if (NAME(tail3)(rem)) blocks += (size_t)(np + 3) / 4;
         else blocks += (size_t)((rem + 2 * VL - 1) / (2 * VL)) * (size_t)((np + MR - 1) / MR);
     }
     f->per_block = (int)((lines + blocks - 1) / blocks);
@@ -389,7 +392,7 @@ static void NAME(gemm)(const ct_dwpw_job *j, const float *a, size_t lda, int np,
             const int co = pn * CT_PW_PANEL + sub;
             if (co >= N) break;
 #if VL == 8
-            if (sub == 0 && N - co > 2 * VL && N - co <= 3 * VL) { /* the panel's last 17-24 channels */
+            if (sub == 0 && NAME(tail3)(N - co)) { /* the panel's last 17-24 channels */
                 const int n3 = N - co;
                 const float *w3 = pw->w + (size_t)pn * K * CT_PW_PANEL;
                 int p = 0;
