@@ -10,6 +10,16 @@ static inline float vhsum(__m256 v)
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
+/* The eight sums of a0..a7 in one vector, lane i = sum of ai: three levels of hadd and one
+ * cross-lane add (about 10 instructions for eight sums instead of about 40 for eight vhsum). */
+static inline __m256 vhsum8(__m256 a0, __m256 a1, __m256 a2, __m256 a3, __m256 a4, __m256 a5, __m256 a6,
+                            __m256 a7)
+{
+    __m256 s0 = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    __m256 s1 = _mm256_hadd_ps(_mm256_hadd_ps(a4, a5), _mm256_hadd_ps(a6, a7));
+    return _mm256_add_ps(_mm256_permute2f128_ps(s0, s1, 0x20), _mm256_permute2f128_ps(s0, s1, 0x31));
+}
+#define VHSUM8(a0, a1, a2, a3, a4, a5, a6, a7) vhsum8(a0, a1, a2, a3, a4, a5, a6, a7)
 #define VLOAD(p) _mm256_loadu_ps(p)
 #define VSTORE(p, v) _mm256_storeu_ps((p), (v))
 #define VSTREAM(p, v) _mm256_stream_ps((p), (v))
