@@ -2,7 +2,7 @@
 # Trains the student model (weights/distill/train.py) on a GPU machine in one device call.
 # The GPU machine has PyTorch but neither the Debian photo packages nor the teacher, so the
 # training pairs travel, packed here first:
-#   here:   python3 weights/distill/pack_data.py DATA_DIR .distill-pack      (about 50 MiB)
+#   here:   python3 weights/distill/pack_data.py DATA_DIR .distill-pack      (about 48 MiB)
 #   there:  the device tool's run, carry [".distill-pack"], timeout_s 420:
 #           OUT=$OUT sh scripts/gpu-train.sh
 #   here:   weights/distill/evaluate.py on the returned cartoon-student.safetensors, as for a

@@ -4,6 +4,12 @@ libcartoon's own `cartoonize` (so this measures what users get, fp16 weights inc
     python3 evaluate.py DATA_DIR STUDENT.safetensors --cartoonize build/cartoonize
         [--table out.md] [--montage docs/student-montage.jpg]
 
+    python3 evaluate.py DATA_DIR STUDENT.safetensors --training-photos ...
+
+With --training-photos it scores the photos the student was trained on instead (each at its
+largest training size up to 512, not mirrored or jittered): how well the student fits what it
+saw, against which the held-out score tells how much it generalises.
+
 Per image: PSNR(S,T), PSNR(I,T), captured = 1 - MSE(S,T)/MSE(I,T) (the fraction of the
 teacher's change the student reproduces), SSIM(S,T) and SSIM(I,T) (8-bit RGB, whole image).
 """
@@ -11,6 +17,7 @@ import argparse
 import json
 import math
 import os
+import re
 import subprocess
 import tempfile
 
@@ -35,15 +42,32 @@ def main():
     ap.add_argument("--cartoonize", default="build/cartoonize")
     ap.add_argument("--table")
     ap.add_argument("--montage")
+    ap.add_argument("--training-photos", action="store_true",
+                    help="score the training photos (largest size <= 512, plain) instead of the held-out ones")
     a = ap.parse_args()
-    held = json.load(open(os.path.join(a.data, "manifest.json")))["held_out"]
+    man = json.load(open(os.path.join(a.data, "manifest.json")))
+    split = "train" if a.training_photos else "held_out"
     tmp = tempfile.mkdtemp(prefix="student-eval-")
+    if a.training_photos:
+        best = {}
+        for it in man["train"]:
+            m = re.fullmatch(r"(.*)_(\d+)\.png", it["file"])  # STEM_SIZE.png: not _flip or _jit
+            if m and int(m.group(2)) <= 512 and (m.group(1) not in best or best[m.group(1)][0] < int(m.group(2))):
+                best[m.group(1)] = (int(m.group(2)), it)
+        held = [best[k][1] for k in sorted(best)]
+        src = os.path.join(tmp, "in")
+        os.makedirs(src)
+        for it in held:
+            os.symlink(os.path.abspath(os.path.join(a.data, "train", "in", it["file"])), os.path.join(src, it["file"]))
+    else:
+        held = man["held_out"]
+        src = os.path.join(a.data, "held_out", "in")
     subprocess.run([a.cartoonize, "--no-cache", "--round", "--progress", "none", "-m", a.student,
-                    os.path.join(a.data, "held_out", "in"), "-o", tmp + "/", "-f", "png"], check=True)
+                    src, "-o", tmp + "/", "-f", "png"], check=True)
     rows = []
     for it in held:
-        i = rgb(os.path.join(a.data, "held_out", "in", it["file"]))
-        t = rgb(os.path.join(a.data, "held_out", "teacher", it["file"]))
+        i = rgb(os.path.join(a.data, split, "in", it["file"]))
+        t = rgb(os.path.join(a.data, split, "teacher", it["file"]))
         s = rgb(os.path.join(tmp, it["file"]))
         p_st, m_st = psnr(s, t)
         p_it, m_it = psnr(i, t)
@@ -74,7 +98,7 @@ def main():
         tiles = []
         for name in picks:
             row = []
-            for d in (os.path.join(a.data, "held_out", "in"), os.path.join(a.data, "held_out", "teacher"), tmp):
+            for d in (os.path.join(a.data, split, "in"), os.path.join(a.data, split, "teacher"), tmp):
                 im = Image.open(os.path.join(d, name + ".png")).convert("RGB")
                 im.thumbnail((th * 3 // 2, th))
                 row.append(im)

@@ -7,7 +7,7 @@ list (this file and DATA.md) is.
 
 Packages (scripts in this folder's README): python3-skimage python3-matplotlib python3-scipy
 python3-sklearn mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
-plasma-workspace-wallpapers.
+plasma-workspace-wallpapers opencv-doc (and ffmpeg, for one frame of OpenCV's sample video).
 """
 import argparse
 import json
@@ -22,6 +22,7 @@ from PIL import Image, ImageEnhance
 SK = "/usr/lib/python3/dist-packages/skimage/data/"
 BG = "/usr/share/backgrounds/"
 WP = "/usr/share/wallpapers/"
+CV = "/usr/share/doc/opencv-doc/examples/"
 
 # (file, kind). Kinds matter for the held-out report only.
 TRAIN = [
@@ -44,7 +45,21 @@ TRAIN = [
     (WP + n + "/contents/images/2560x1600.jpg", k) for n, k in (
         ("BytheWater", "waterfront"), ("ColdRipple", "waterfront"), ("DarkestHour", "landscape"),
         ("FallenLeaf", "nature"), ("Kite", "sky"), ("OneStandsOut", "nature"), ("Path", "landscape"),
-        ("summer_1am", "landscape"))]
+        ("summer_1am", "landscape"))] + [
+    # OpenCV's sample photographs (added after the rest so the earlier jitter draws stay the same);
+    # its drawings, renders, grey and synthetic images are left out.
+    (CV + "data/" + n, k) for n, k in (
+        ("messi5.jpg", "sport"), ("baboon.jpg", "animal"), ("fruits.jpg", "food"),
+        ("building.jpg", "architecture"), ("home.jpg", "architecture"), ("aero1.jpg", "aerial"),
+        ("apple.jpg", "food"), ("orange.jpg", "food"), ("butterfly.jpg", "nature"),
+        ("squirrel_cls.jpg", "animal"), ("leuvenA.jpg", "street"), ("rubberwhale1.png", "object"),
+        ("aloeL.jpg", "plant"), ("board.jpg", "object"), ("chicky_512.png", "animal"),
+        ("graf1.png", "street"), ("licenseplate_motion.jpg", "street"), ("stuff.jpg", "object"),
+        ("smarties.png", "object"), ("ela_original.jpg", "object"))] + [
+    (CV + "hfs/data/000.jpg", "animal"), (CV + "alphamat/input_images/plant.jpg", "plant"),
+    (CV + "reg/home.png", "architecture"),
+    # one frame of a street scene with people (the video's frames are near-identical)
+    ("video:" + CV + "data/vtest.avi@40", "street")]
 
 # Never trained on: the shared reference photos, and a few of each kind.
 HELD_OUT = [
@@ -64,6 +79,13 @@ HELD_OUT_SIZE = 768
 
 
 def load(path):
+    if path.startswith("video:"):
+        video, sec = path[6:].rsplit("@", 1)
+        png = subprocess.run(["ffmpeg", "-v", "error", "-ss", sec, "-i", video, "-frames:v", "1",
+                              "-f", "image2pipe", "-vcodec", "png", "-"],
+                             capture_output=True, check=True).stdout
+        import io
+        return Image.open(io.BytesIO(png)).convert("RGB")
     if path == "scipy:face":
         import scipy.misc
         return Image.fromarray(scipy.misc.face())
@@ -72,6 +94,8 @@ def load(path):
 
 def licence_of(path):
     """Package, copyright and licence of an installed file, from the package's copyright file."""
+    if path.startswith("video:"):
+        path = path[6:].rsplit("@", 1)[0]
     if path == "scipy:face":
         return "python3-scipy", "scipy.misc.face(): raccoon photo shipped with SciPy", "public domain (as stated by SciPy)"
     try:
@@ -94,9 +118,10 @@ def licence_of(path):
         if not m:
             continue
         files = m.group(1).split()
-        c = re.search(r"^Copyright:\s*(.*)", stanza, re.M)
+        c = re.search(r"^Copyright:\s*(.*(?:\n[ \t]+\S.*)*)", stanza, re.M)  # holders continue indented
         l = re.search(r"^License:\s*(.*)", stanza, re.M)
-        c, l = (c.group(1).strip() if c else ""), (l.group(1).strip() if l else "")
+        c = "; ".join(x.strip() for x in c.group(1).split("\n")) if c else ""
+        l = l.group(1).strip() if l else ""
         if any(base in f or f.endswith(base) for f in files):
             holder, lic = c, l
             break
@@ -140,7 +165,8 @@ def main():
     rows = []
     for split, items in (("train", TRAIN), ("held_out", HELD_OUT)):
         for path, kind in items:
-            if path != "scipy:face" and not os.path.exists(path):
+            file = path[6:].rsplit("@", 1)[0] if path.startswith("video:") else path
+            if path != "scipy:face" and not os.path.exists(file):
                 print("missing (package not installed?):", path, file=sys.stderr)
                 continue
             im = load(path)
@@ -149,6 +175,11 @@ def main():
                 stem = path.split("/wallpapers/")[1].split("/")[0]
             if path == "scipy:face":
                 stem = "scipy_face"
+            if file.startswith(CV):  # OpenCV has two home.* in different folders
+                rel = os.path.splitext(file[len(CV):])[0].replace("data/", "").replace("input_images/", "")
+                stem = "opencv_" + rel.replace("/", "_")
+                if path.startswith("video:"):
+                    stem += "_%ss" % path.rsplit("@", 1)[1]
             pkg, holder, lic = licence_of(path)
             rows.append((split, stem, kind, "%dx%d" % im.size, pkg, holder, lic))
             if split == "held_out":
