@@ -10,6 +10,7 @@ python3-sklearn mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
 plasma-workspace-wallpapers opencv-doc (and ffmpeg, for one frame of OpenCV's sample video).
 """
 import argparse
+import io
 import json
 import os
 import re
@@ -78,13 +79,17 @@ TRAIN_SIZES = (384, 512, 768, 1024)
 HELD_OUT_SIZE = 768
 
 
+def source_file(path):
+    """The installed file an entry reads: "video:FILE@SECONDS" names a frame of FILE."""
+    return path[6:].rsplit("@", 1)[0] if path.startswith("video:") else path
+
+
 def load(path):
     if path.startswith("video:"):
-        video, sec = path[6:].rsplit("@", 1)
-        png = subprocess.run(["ffmpeg", "-v", "error", "-ss", sec, "-i", video, "-frames:v", "1",
+        sec = path.rsplit("@", 1)[1]
+        png = subprocess.run(["ffmpeg", "-v", "error", "-ss", sec, "-i", source_file(path), "-frames:v", "1",
                               "-f", "image2pipe", "-vcodec", "png", "-"],
                              capture_output=True, check=True).stdout
-        import io
         return Image.open(io.BytesIO(png)).convert("RGB")
     if path == "scipy:face":
         import scipy.misc
@@ -94,8 +99,7 @@ def load(path):
 
 def licence_of(path):
     """Package, copyright and licence of an installed file, from the package's copyright file."""
-    if path.startswith("video:"):
-        path = path[6:].rsplit("@", 1)[0]
+    path = source_file(path)
     if path == "scipy:face":
         return "python3-scipy", "scipy.misc.face(): raccoon photo shipped with SciPy", "public domain (as stated by SciPy)"
     try:
@@ -165,7 +169,7 @@ def main():
     rows = []
     for split, items in (("train", TRAIN), ("held_out", HELD_OUT)):
         for path, kind in items:
-            file = path[6:].rsplit("@", 1)[0] if path.startswith("video:") else path
+            file = source_file(path)
             if path != "scipy:face" and not os.path.exists(file):
                 print("missing (package not installed?):", path, file=sys.stderr)
                 continue

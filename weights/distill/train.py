@@ -57,7 +57,7 @@ def load_split(data, split):
 
 
 def loss_fn(y, t, w=None):
-    """w: one weight per crop (mean 1 over the batch), or None for all equal."""
+    """w: one weight per crop (the result is their weighted mean), or None for all equal."""
     y, t = y[..., BAND:-BAND, BAND:-BAND], t[..., BAND:-BAND, BAND:-BAND]
     dims = (1, 2, 3)
     l1 = (y - t).abs().mean(dims)
