@@ -8,6 +8,7 @@
 Trains on random aligned crops (input, teacher output): L1 on the final output (after the
 guided filter, as the engine runs it) plus 0.5 x L1 on its horizontal and vertical differences,
 an 8 px band at every crop edge left out of the loss (the teacher saw the whole image there);
+--loss mse squares the differences instead;
 --balance P weights each photo's loss by (median / MSE(input, teacher))^P (tried at 0.5 on the
 fourth schedule: no difference in the held-out or training-photo scores; off by default).
 Adam with a warm-up and a cosine decay over the wall-clock budget (or over --steps). A checkpoint is written to
@@ -56,14 +57,18 @@ def load_split(data, split):
     return pairs
 
 
-def loss_fn(y, t, w=None):
-    """w: one weight per crop (the result is their weighted mean), or None for all equal."""
+def loss_fn(y, t, w=None, kind="l1"):
+    """w: one weight per crop (the result is their weighted mean), or None for all equal.
+    kind "l1": absolute differences; "mse": squared ones, the measure the captured score
+    divides (L1's optimum is the median of what the teacher does to similar pixels, MSE's the
+    mean, and the captured score scores the mean)."""
     y, t = y[..., BAND:-BAND, BAND:-BAND], t[..., BAND:-BAND, BAND:-BAND]
     dims = (1, 2, 3)
-    l1 = (y - t).abs().mean(dims)
-    gx = ((y[..., :, 1:] - y[..., :, :-1]) - (t[..., :, 1:] - t[..., :, :-1])).abs().mean(dims)
-    gy = ((y[..., 1:, :] - y[..., :-1, :]) - (t[..., 1:, :] - t[..., :-1, :])).abs().mean(dims)
-    per = l1 + 0.5 * (gx + gy)
+    err = (lambda d: d.abs()) if kind == "l1" else (lambda d: d * d)
+    pix = err(y - t).mean(dims)
+    gx = err((y[..., :, 1:] - y[..., :, :-1]) - (t[..., :, 1:] - t[..., :, :-1])).mean(dims)
+    gy = err((y[..., 1:, :] - y[..., :-1, :]) - (t[..., 1:, :] - t[..., :-1, :])).mean(dims)
+    per = pix + 0.5 * (gx + gy)
     return per.mean() if w is None else (per * w).sum() / w.sum()
 
 
@@ -117,6 +122,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--balance", type=float, default=0,
                     help="weight each photo's loss by (median / MSE(input, teacher))^BALANCE (0: off)")
+    ap.add_argument("--loss", choices=("l1", "mse"), default="l1",
+                    help="absolute or squared differences (on the output and its x and y differences)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     dev = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available() else
@@ -139,7 +146,7 @@ def main():
     prob = areas / areas.sum()
     weights = balance_weights(train, a.balance) if a.balance > 0 else None
     say("train images", len(train), "(%.1f MP)" % (areas.sum() / 1e6), "held-out", len(held),
-        "device", dev, torch.cuda.get_device_name(dev) if dev.type == "cuda" else "%d threads" % a.threads)
+        "loss", a.loss, "device", dev, torch.cuda.get_device_name(dev) if dev.type == "cuda" else "%d threads" % a.threads)
 
     torch.manual_seed(a.seed)
     model = Student(a.width).to(dev, memory_format=torch.channels_last)
@@ -185,7 +192,7 @@ def main():
         xb = to_model(xs, dev).contiguous(memory_format=torch.channels_last)
         tb = to_model(ts, dev)
         wb = None if weights is None else torch.tensor(weights[picked], dtype=torch.float32, device=dev)
-        loss = loss_fn(model(xb), tb, wb)
+        loss = loss_fn(model(xb), tb, wb, a.loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
