@@ -12,7 +12,9 @@
 # Environment: MINUTES (training wall-clock minutes, default 4: the cosine decay follows them),
 #   WIDTH (40), BATCH (32), CROP (160), LR (2e-3), PACK (.distill-pack), RESUME (a checkpoint.pt
 #   to fine-tune, carried too: its weights and Adam's moments, a new schedule of MINUTES; WIDTH
-#   must be its width), DEVICE (cuda; cpu runs the same steps here,
+#   must be its width), LOSS (l1 or mse, train.py --loss; default l1), OUT_K (the RGB output
+#   layer's kernel, train.py --out-k; default the checkpoint's, else 3; larger than a resumed
+#   checkpoint's grows it with zero taps), DEVICE (cuda; cpu runs the same steps here,
 #   to try the script), PYTHON (python3: the one with torch), OUT (./gpu-train-out).
 # Files in $OUT: machine.txt, train.log (held-out scores every minute, ms per step),
 #   checkpoint.pt (resumable, here or there), cartoon-student.safetensors (fp16, the model file).
@@ -26,6 +28,8 @@ LR=${LR:-2e-3}
 PACK=${PACK:-.distill-pack}
 DEVICE=${DEVICE:-cuda}
 PYTHON=${PYTHON:-python3}
+LOSS=${LOSS:-l1}
+OUT_K=${OUT_K:-0}
 OUT=${OUT:-$PWD/gpu-train-out}
 cd "$(dirname "$0")/.." || exit 2
 mkdir -p "$OUT" || exit 2
@@ -35,7 +39,7 @@ if [ ! -f "$PACK/manifest.json" ]; then
     exit 2
 fi
 {
-    echo "gpu-train: $(date -u +%Y-%m-%dT%H:%M:%SZ) MINUTES=$MINUTES WIDTH=$WIDTH BATCH=$BATCH CROP=$CROP LR=$LR DEVICE=$DEVICE"
+    echo "gpu-train: $(date -u +%Y-%m-%dT%H:%M:%SZ) MINUTES=$MINUTES WIDTH=$WIDTH BATCH=$BATCH CROP=$CROP LR=$LR LOSS=$LOSS OUT_K=$OUT_K DEVICE=$DEVICE"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1
     "$PYTHON" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" 2>&1
     nproc
@@ -55,7 +59,7 @@ fi
 # A held-out score and a checkpoint every minute: a call cut short still returns a model.
 PYTHONUNBUFFERED=1 "$PYTHON" weights/distill/train.py "$PACK" "$RUN" --device "$DEVICE" --minutes "$MINUTES" \
     --width "$WIDTH" --batch "$BATCH" --crop "$CROP" --lr "$LR" --threads "$(nproc)" \
-    --eval-minutes 1 --checkpoint-minutes 1 $RESTART
+    --loss "$LOSS" --out-k "$OUT_K" --eval-minutes 1 --checkpoint-minutes 1 $RESTART
 rc=$?
 for f in train.log checkpoint.pt cartoon-student.safetensors; do
     [ -f "$RUN/$f" ] && mv "$RUN/$f" "$OUT/$f"

@@ -51,6 +51,9 @@ static void test_shapes(void)
         {12, 12, 8, 8, 1, 1},   {10, 31, 3, 16, 5, 1},  {7, 40, 16, 3, 5, 2},   {6, 23, 40, 3, 3, 1},
         /* 16-lane specifics: a last cout block of 8, k * cin a multiple of 16 or of 8 only */
         {11, 29, 16, 24, 3, 1}, {9, 14, 48, 3, 3, 2},  {7, 30, 8, 3, 3, 1},    {5, 19, 3, 40, 7, 2},
+        /* a student's RGB output with a 5 x 5 window (train.py --out-k 5): three-pixel groups
+         * and the clipped edge columns in one row */
+        {9, 37, 24, 3, 5, 1},
         /* an output of CT_STREAM_MIN_BYTES or more, written with streaming stores (the student's stem) */
         {230, 231, 3, 24, 3, 1},
     };

@@ -78,10 +78,11 @@ def guided_filter(x, y, eps=EPS):
 
 
 class Student(nn.Module):
-    def __init__(self, w=40):
+    def __init__(self, w=40, out_k=3):
         super().__init__()
         w1, w2, w3 = w, 2 * w, 4 * w
         self.widths = (w1, w2, w3)
+        self.out_k = out_k
         self.stem = Conv(3, w1, 3, act="leaky_relu")
         self.d1 = DS(w1, w2, stride=2)
         self.b1 = DS(w2, w2)
@@ -92,7 +93,7 @@ class Student(nn.Module):
         self.u1a = DS(2 * w2, w2)
         self.u1b = DS(w2, w1)
         self.u2 = DS(2 * w1, w1)
-        self.out_conv = Conv(w1, 3, 3)
+        self.out_conv = Conv(w1, 3, out_k)  # the RGB output's window (the teacher's is 7 x 7)
 
     def generator(self, x):
         f0 = self.stem(x)
@@ -108,6 +109,30 @@ class Student(nn.Module):
     def forward(self, x):
         """x: N x 3 x H x W, BGR in [-1, 1], H and W multiples of 4."""
         return guided_filter(x, self.generator(x))
+
+
+def grow_out_conv(state, opt_state, out_k):
+    """A trained student's state dict (and Adam's state, or None) with the RGB output
+    convolution's k x k kernel zero-padded to out_k x out_k, in place: with SAME padding the
+    wider kernel computes exactly the same outputs, so training goes on from the same function
+    with more capacity (the new taps start at zero, with zero moments)."""
+    key = "out_conv.conv.weight"
+    wt = state[key]
+    k = wt.shape[-1]
+    if out_k == k:
+        return
+    if out_k < k or (out_k - k) % 2:
+        raise ValueError("out_conv can only grow, by an even amount (%d -> %d)" % (k, out_k))
+    p = (out_k - k) // 2
+    state[key] = F.pad(wt, (p, p, p, p))
+    if opt_state is not None:
+        # Adam's state is keyed by parameter index in model.parameters() order, which is the
+        # state dict's order here (the student has no buffers)
+        names = list(state.keys())
+        idx = [n for n in names if not n.endswith("num_batches_tracked")].index(key)
+        for name in ("exp_avg", "exp_avg_sq"):
+            t = opt_state["state"][idx][name]
+            opt_state["state"][idx][name] = F.pad(t, (p, p, p, p))
 
 
 # ---------------------------------------------------------------- export to libcartoon's format

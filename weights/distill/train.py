@@ -8,7 +8,8 @@
 Trains on random aligned crops (input, teacher output): L1 on the final output (after the
 guided filter, as the engine runs it) plus 0.5 x L1 on its horizontal and vertical differences,
 an 8 px band at every crop edge left out of the loss (the teacher saw the whole image there);
---loss mse squares the differences instead;
+--loss mse squares the differences instead; --out-k 5 widens the RGB output layer's window,
+growing a resumed 3 x 3 checkpoint with zero taps (the same function to start from);
 --balance P weights each photo's loss by (median / MSE(input, teacher))^P (tried at 0.5 on the
 fourth schedule: no difference in the held-out or training-photo scores; off by default).
 Adam with a warm-up and a cosine decay over the wall-clock budget (or over --steps). A checkpoint is written to
@@ -30,7 +31,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from student import Student, export  # noqa: E402
+from student import Student, export, grow_out_conv  # noqa: E402
 
 BAND = 8
 
@@ -122,6 +123,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--balance", type=float, default=0,
                     help="weight each photo's loss by (median / MSE(input, teacher))^BALANCE (0: off)")
+    ap.add_argument("--out-k", type=int, default=0,
+                    help="the RGB output convolution's kernel (default 3, or the checkpoint's); a larger "
+                         "one than the checkpoint's grows it with zeros: the same function, more capacity")
     ap.add_argument("--loss", choices=("l1", "mse"), default="l1",
                     help="absolute or squared differences (on the output and its x and y differences)")
     a = ap.parse_args()
@@ -149,12 +153,17 @@ def main():
         "loss", a.loss, "device", dev, torch.cuda.get_device_name(dev) if dev.type == "cuda" else "%d threads" % a.threads)
 
     torch.manual_seed(a.seed)
-    model = Student(a.width).to(dev, memory_format=torch.channels_last)
+    st = torch.load(ck, map_location=dev) if os.path.exists(ck) else None
+    out_k = a.out_k or (st.get("out_k", 3) if st else 3)
+    model = Student(a.width, out_k).to(dev, memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     step, elapsed = 0, 0.0
     rng = np.random.default_rng(a.seed)
-    if os.path.exists(ck):
-        st = torch.load(ck, map_location=dev)
+    if st:
+        if st.get("out_k", 3) != out_k:
+            grow_out_conv(st["model"], st["opt"], out_k)
+            say("RGB output convolution grown from %d x %d to %d x %d (zero taps: the same function)"
+                % (st.get("out_k", 3), st.get("out_k", 3), out_k, out_k))
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, elapsed = st["step"], st["elapsed"]
@@ -168,7 +177,7 @@ def main():
 
     def save():
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "elapsed": elapsed, "width": a.width}, ck + ".tmp")
+                    "elapsed": elapsed, "width": a.width, "out_k": out_k}, ck + ".tmp")
         os.replace(ck + ".tmp", ck)
 
     t0 = time.time() - elapsed
