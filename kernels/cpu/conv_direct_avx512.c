@@ -3,14 +3,6 @@
  * GCC vectors (conv_direct_v16_avx2.c) is what the tests run where the CPU lacks AVX-512. */
 #if defined(__x86_64__)
 #include "vec_avx512.h"
-#define VSTREAM(p, v) _mm512_stream_ps((p), (v))
-#define VFENCE() _mm_sfence()
-#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
-#define VADD(a, b) _mm512_add_ps((a), (b))
-#define VMUL(a, b) _mm512_mul_ps((a), (b))
-#define VMAX(a, b) _mm512_max_ps((a), (b))
-#define VZERO _mm512_setzero_ps()
-#define VHSUM(v) _mm512_reduce_add_ps(v)
 #define NAME(x) x##_avx512
 #include "conv_direct_impl.h"
 #else

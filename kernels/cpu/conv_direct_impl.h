@@ -1,21 +1,12 @@
-/* The direct-convolution row kernels, written once over a vector type: conv_direct.c
- * instantiates them with 8-float GCC vectors (portable), conv_direct_avx2.c with AVX2+FMA
- * intrinsics. The including file defines vf, VLOAD, VSTORE, VSET1, VFMA, VADD, VMUL, VMAX,
- * VZERO, VHSUM and NAME (VSTREAM and VFENCE where the instruction set has streaming stores;
- * VHSUM8, eight sums in one vector, where it has a fast way),
- * and VL (8 when not defined, or 16: conv_direct_avx512.c and the
- * 16-lane generic-vector build conv_direct_v16_avx2.c; then one vector holds the 16 output
- * channels of a block, and the second accumulator of each pixel is unused). */
+/* The direct-convolution row kernels, written once over a vector type: each instantiation
+ * file includes its instruction set's vector vocabulary (vec_avx2.h, vec_avx512.h,
+ * vec_v16_avx2.h for the 16-lane test build, vec8_generic.h for the portable one), defines
+ * NAME and includes this. VL is 8 or 16; with 16, one vector holds the 16 output channels of
+ * a block and the second accumulator of each pixel is unused. Where the vocabulary has
+ * VHSUM8 (eight sums in one vector: AVX2), the RGB-output kernel uses it. */
 #include <string.h>
 #include <stdint.h>
 #include "conv_direct.h"
-#ifndef VSTREAM
-#define VSTREAM(p, v) VSTORE((p), (v))
-#define VFENCE() ((void)0)
-#endif
-#ifndef VL
-#define VL 8
-#endif
 #if VL != 8 && VL != 16
 #error "conv_direct_impl.h: VL must be 8 or 16"
 #endif

@@ -5,21 +5,13 @@
  * template also makes are those of conv_winograd_avx512.c under another name. The tests run
  * its bit-exact emulation (conv_winograd_v16_avx2.c) where the CPU lacks AVX512_BF16. */
 #if defined(__x86_64__)
-#include <immintrin.h>
 #include "conv_winograd_impl.h"
-
-typedef __m512 vf;
-#define VL 16
+#include "vec_avx512.h"
 /* 12 x 16: 12 accumulators + 1 weight vector, the row values broadcast from memory inside
  * the FMA; 12 independent chains cover the FMA latency of two units, and 32 zmm registers
  * leave room (more rows would only lengthen the tails of a block of tiles). */
 #define MR 12
 #define WG_NAME(x) x##_avx512bf16
-#define VLOAD(p) _mm512_loadu_ps(p)
-#define VSTORE(p, v) _mm512_storeu_ps((p), (v))
-#define VSET1(x) _mm512_set1_ps(x)
-#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
-#define VMAX(a, b) _mm512_max_ps((a), (b))
 /* bf16 operands: VDPBF16PS and VCVTNEPS2BF16 (AVX512_BF16) */
 typedef __m512i vbh;
 #define BH_LOAD(p) _mm512_loadu_si512((const void *)(p))

@@ -8,16 +8,10 @@
 #include "bf16_emul.h"
 #include "conv_winograd_impl.h"
 
-#include "vec16_avx2.h"
+#include "vec_v16_avx2.h"
 
-#define VL 16
 #define MR 12
 #define WG_NAME(x) x##_v16_avx2
-#define VLOAD(p) v16_load(p)
-#define VSTORE(p, v) v16_store((p), (v))
-#define VSET1(x) v16_set1(x)
-#define VFMA(a, b, c) v16_fma((a), (b), (c))
-#define VMAX(a, b) v16_max((a), (b))
 /* bf16 operands: each lane of VDPBF16PS and VCVTNEPS2BF16 as bf16_emul.h defines it, so the
  * results are those of the instructions bit for bit. */
 typedef uint32_t vbh __attribute__((vector_size(64)));

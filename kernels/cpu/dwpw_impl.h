@@ -1,21 +1,14 @@
-/* The depthwise + pointwise kernels (dwpw.h), written once over a vector type: the including
- * file defines vf, VLOAD, VSTORE, VSET1, VFMA, VADD, VSUB, VMUL, VMAX, VZERO and NAME, and VL (8
- * when not defined, or 16); VSTREAM (an aligned non-temporal store) and VFENCE where the
- * instruction set has them, plain stores otherwise. MR, the pixels of one GEMM block, is 6
- * with 8 lanes (12 accumulators of two vectors: all but 4 of AVX2's 16 registers) and 12 with
- * 16 lanes (24 of AVX-512's 32); with 8 lanes a panel's last 17-24 channels take 4 pixels by
- * three vectors. Channels the vectors do not cover (c % VL) take the scalar form of the same
+/* The depthwise + pointwise kernels (dwpw.h), written once over a vector type: each
+ * instantiation file includes its instruction set's vector vocabulary (vec_avx2.h,
+ * vec_avx512.h, vec_v16_avx2.h for the 16-lane test build, vec8_generic.h for the portable
+ * one), defines NAME and includes this. MR, the pixels of one GEMM block, is 6 with 8 lanes
+ * (12 accumulators of two vectors: all but 4 of AVX2's 16 registers) and 12 with 16 lanes
+ * (24 of AVX-512's 32); with 8 lanes a panel's last 17-24 channels take 4 pixels by three
+ * vectors. Channels the vectors do not cover (c % VL) take the scalar form of the same
  * expression. */
 #include <stdint.h>
 #include <string.h>
 #include "dwpw.h"
-#ifndef VSTREAM
-#define VSTREAM(p, v) VSTORE((p), (v))
-#define VFENCE() ((void)0)
-#endif
-#ifndef VL
-#define VL 8
-#endif
 #if VL == 8
 #define MR 6
 #define FOR_MR(X) X(0) X(1) X(2) X(3) X(4) X(5)

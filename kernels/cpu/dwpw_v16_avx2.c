@@ -1,20 +1,9 @@
 /* The 16-lane depthwise + pointwise kernels (dwpw_impl.h with VL 16) in GCC generic vectors,
- * compiled for AVX2 (vec16_avx2.h). Never chosen at run time: it exists so that every x86
+ * compiled for AVX2 (vec_v16_avx2.h). Never chosen at run time: it exists so that every x86
  * machine with AVX2 runs the blocking, indexing and tails of the AVX-512 build
  * (dwpw_avx512.c) in the tests. */
 #if defined(__x86_64__)
-#include "vec16_avx2.h"
-
-#define VL 16
-#define VLOAD(p) v16_load(p)
-#define VSTORE(p, v) v16_store((p), (v))
-#define VSET1(x) v16_set1(x)
-#define VFMA(a, b, c) v16_fma((a), (b), (c))
-#define VADD(a, b) ((a) + (b))
-#define VSUB(a, b) ((a) - (b))
-#define VMUL(a, b) ((a) * (b))
-#define VMAX(a, b) v16_max((a), (b))
-#define VZERO ((vf){0})
+#include "vec_v16_avx2.h"
 #define NAME(x) x##_v16_avx2
 #include "dwpw_impl.h"
 #else
