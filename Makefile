@@ -75,6 +75,9 @@ TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SCRIPTS := tests/test_exports.sh
 # cartoon-serve over HTTP (python3, stdlib only): routes, error statuses, uploads, 503, SIGTERM.
 TEST_SCRIPTS += tests/test_serve_http.py
+# The student's training code (weights/distill/) against sums by hand and the engine: needs
+# python3-torch (`make deps DISTILL=1`; skipped with the reason without it). CI runs it.
+TEST_SCRIPTS += tests/test_distill.py
 # `make test-web`: the page in headless Chromium (python3-selenium) and a bounded load test
 # (16 clients x 30 s on 127.0.0.1); `make deps WEB=1` installs Chromium. CI runs both.
 WEB_TESTS  := tests/test_serve_browser.py tests/test_serve_load.py

@@ -4,6 +4,8 @@
 # Optional: FUZZ=1 adds clang and its sanitizer runtime for `make fuzz`.
 # Optional: WEB=1 adds headless Chromium, its driver and python3-selenium for `make test-web`.
 # Optional: DEMO=1 adds python3-skimage, whose sample photo `make demo` uses without ../shared.
+# Optional: DISTILL=1 adds PyTorch, NumPy and Pillow for tests/test_distill.py (the student's
+#   training code; weights/distill/README.md lists what training itself needs).
 set -e
 pkgs="make gcc libopenblas-dev libpng-dev libjpeg62-turbo-dev libwebp-dev libexif-dev libjansson-dev"
 # cartoon-serve: libmicrohttpd (HTTP), xxhash (its cache keys), xxd (embeds its page);
@@ -16,6 +18,7 @@ pkgs="$pkgs libxxhash-dev libavformat-dev libavcodec-dev libswscale-dev libavuti
 [ "${WEB:-0}" = 1 ] && pkgs="$pkgs chromium chromium-driver python3-selenium"
 # DEMO=1 (make demo without ../shared): the public-domain astronaut photo of scikit-image's data.
 [ "${DEMO:-0}" = 1 ] && pkgs="$pkgs python3-skimage"
+[ "${DISTILL:-0}" = 1 ] && pkgs="$pkgs python3-torch python3-numpy python3-pil"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

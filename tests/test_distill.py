@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""The student's training code (weights/distill/, make test; needs python3-torch, skipped with
+the reason where it is missing): the loss against sums written out here, growing the RGB
+output layer keeps the function, and a student exported by student.export() computes in the
+engine (cartoonize) what PyTorch computes, for the shapes training can produce (5 x 5 output
+layer included)."""
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "support"))
+import serve_helper as H  # noqa: E402  (the Checks counter; nothing of the server is used)
+
+T = H.Checks()
+BUILD = os.environ.get("CARTOON_BUILD", "build")
+CARTOONIZE = os.path.join(BUILD, "cartoonize")
+
+
+def imports():
+    """The training modules, or the reason they cannot be imported."""
+    try:
+        import numpy  # noqa: F401
+        import torch  # noqa: F401
+        from PIL import Image  # noqa: F401
+    except ImportError as e:
+        return None, "python3 %s is not installed (apt-get install python3-torch python3-pil)" % e.name
+    sys.path.insert(0, os.path.join(HERE, "..", "weights", "distill"))
+    import student
+    import train
+    return (student, train), None
+
+
+def randomize(model, torch, seed):
+    """Weights and biases large enough that every layer matters (a fresh model's biases are
+    small and its output is close to the input)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * (0.4 if p.dim() == 1 else 0.6 / max(1, p[0].numel()) ** 0.5))
+
+
+def case_loss(mods):
+    import numpy as np
+    import torch
+    _, train = mods
+    rng = np.random.default_rng(1)
+    b = train.BAND
+    y = torch.from_numpy(rng.uniform(-1, 1, (2, 3, 2 * b + 5, 2 * b + 4)).astype(np.float32))
+    t = torch.from_numpy(rng.uniform(-1, 1, (2, 3, 2 * b + 5, 2 * b + 4)).astype(np.float32))
+    yi, ti = y.numpy()[..., b:-b, b:-b].astype(np.float64), t.numpy()[..., b:-b, b:-b].astype(np.float64)
+    for kind, err in (("l1", abs), ("mse", lambda d: d * d)):
+        per = []
+        for n in range(2):
+            d = yi[n] - ti[n]
+            c, h, w = d.shape
+            pix = sum(err(d[ci, r, q]) for ci in range(c) for r in range(h) for q in range(w)) / d.size
+            gx = sum(err(d[ci, r, q + 1] - d[ci, r, q]) for ci in range(c) for r in range(h) for q in range(w - 1))
+            gy = sum(err(d[ci, r + 1, q] - d[ci, r, q]) for ci in range(c) for r in range(h - 1) for q in range(w))
+            per.append(pix + 0.5 * (gx / (c * h * (w - 1)) + gy / (c * (h - 1) * w)))
+        got = float(train.loss_fn(y, t, None, kind))
+        T.check(abs(got - np.mean(per)) <= 1e-5 * abs(np.mean(per)), "%s loss %r, by hand %r" % (kind, got, np.mean(per)))
+        wts = torch.tensor([1.0, 3.0])
+        got = float(train.loss_fn(y, t, wts, kind))
+        want = (per[0] + 3 * per[1]) / 4
+        T.check(abs(got - want) <= 1e-5 * abs(want), "%s weighted loss %r, by hand %r" % (kind, got, want))
+
+
+def case_grow(mods):
+    import torch
+    student, _ = mods
+    torch.manual_seed(2)
+    m3 = student.Student(8)
+    randomize(m3, torch, 3)
+    opt = torch.optim.Adam(m3.parameters(), lr=1e-3)
+    x = torch.rand(2, 3, 36, 44) * 2 - 1
+    m3(x).abs().mean().backward()
+    opt.step()  # Adam's moments exist now
+    m3.eval()
+    with torch.no_grad():
+        y3 = m3(x)
+    state, opt_state = m3.state_dict(), opt.state_dict()
+    student.grow_out_conv(state, opt_state, 5)
+    T.check(tuple(state["out_conv.conv.weight"].shape) == (3, 8, 5, 5), "grown weight shape")
+    m5 = student.Student(8, 5)
+    m5.load_state_dict(state)
+    m5.eval()
+    with torch.no_grad():
+        y5 = m5(x)
+    d = float((y5 - y3).abs().max())
+    T.check(d <= 1e-6, "grown model differs by %g" % d)
+    opt5 = torch.optim.Adam(m5.parameters(), lr=1e-3)
+    opt5.load_state_dict(opt_state)
+    m5.train()
+    m5(x).abs().mean().backward()
+    opt5.step()  # the moments' shapes match the grown weight, or this raises
+    T.check(float(m5.out_conv.conv.weight[:, :, 0, 0].abs().sum()) > 0, "the new taps train")
+    try:
+        student.grow_out_conv(m5.state_dict(), None, 3)
+        T.check(False, "shrinking the output layer was accepted")
+    except ValueError:
+        pass
+
+
+def case_engine(mods, out_k):
+    import numpy as np
+    import torch
+    from PIL import Image
+    student, train = mods
+    torch.manual_seed(4)
+    m = student.Student(8, out_k)
+    randomize(m, torch, 5 + out_k)
+    m.eval()
+    h, w = 44, 60  # multiples of 4: the engine then neither pads nor crops
+    yy, xx, cc = np.meshgrid(np.arange(h), np.arange(w), np.arange(3), indexing="ij")
+    rgb = ((xx * 11 + yy * 7 + cc * 60 + (xx * yy) % 29 * 4) % 256).astype(np.uint8)
+    with tempfile.TemporaryDirectory() as d:
+        model, src, dst = os.path.join(d, "s.safetensors"), os.path.join(d, "in.png"), os.path.join(d, "out.png")
+        student.export(m, model, "F32")
+        Image.fromarray(rgb).save(src)
+        r = subprocess.run([CARTOONIZE, "--no-cache", "--round", "--progress", "none", "--device", "cpu",
+                            "-m", model, src, "-o", dst], capture_output=True, text=True)
+        if not T.check(r.returncode == 0, "cartoonize exit %d: %s" % (r.returncode, r.stderr.strip())):
+            return
+        got = np.asarray(Image.open(dst).convert("RGB")).astype(np.int32)
+    with torch.no_grad():
+        y = m(train.to_model(rgb)[None])[0].permute(1, 2, 0).numpy()[..., ::-1]
+    want = np.clip((y.astype(np.float64) + 1) * 127.5, 0, 255).round().astype(np.int32)
+    diff = np.abs(got - want)
+    T.check(diff.max() <= 1, "engine vs PyTorch: max difference %d levels" % diff.max())
+    T.check((diff == 0).mean() >= 0.99, "engine vs PyTorch: only %.3f of the values equal" % (diff == 0).mean())
+    T.check(np.abs(want.astype(np.int32) - rgb).mean() > 4, "the model barely changes the picture: a weak check")
+
+
+def main():
+    mods, why = imports()
+    if why:
+        T.skip("distill tests", why)
+        return T.summary()
+    T.case("distill_loss_matches_sums", case_loss, mods)
+    T.case("distill_grow_out_conv_keeps_the_function", case_grow, mods)
+    if not os.access(CARTOONIZE, os.X_OK):
+        T.skip("distill_export_runs_in_the_engine", "no %s (make first)" % CARTOONIZE)
+    else:
+        T.case("distill_export_runs_in_the_engine_3x3", case_engine, mods, 3)
+        T.case("distill_export_runs_in_the_engine_5x5", case_engine, mods, 5)
+    return T.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
