@@ -1,55 +1,21 @@
 """Shared by the cartoon-serve tests (tests/test_serve_*.py): finds the build, the model and a
-reference photo, starts a server on a free loopback port, and counts checks the way
-tests/support/check.c does, ending with the "TESTS passed failed skipped" line."""
+reference photo and starts a server on a free loopback port; H.Checks is checks.py's counter."""
 import functools
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+
+from checks import Checks  # noqa: F401  (the tests use H.Checks)
 
 BUILD = os.environ.get("CARTOON_BUILD", "build")
 SHARED = os.environ.get("CARTOON_SHARED", "../shared")
 SERVE = os.path.join(BUILD, "cartoon-serve")
 CARTOONIZE = os.path.join(BUILD, "cartoonize")
 PHOTO = os.path.join(SHARED, "images", "astronaut.png")  # 512 x 512 RGB
-
-
-class Checks:
-    def __init__(self):
-        self.passed = self.failed = self.skipped = 0
-        self.case_failures = 0
-
-    def check(self, cond, what):
-        if not cond:
-            self.case_failures += 1
-            print(f"  CHECK failed: {what}", file=sys.stderr)
-        return cond
-
-    def case(self, name, fn, *args):
-        self.case_failures = 0
-        try:
-            fn(*args)
-        except Exception as e:  # an exception is a failed case, not a crash of the suite
-            self.case_failures += 1
-            print(f"  {name}: {type(e).__name__}: {e}", file=sys.stderr)
-        if self.case_failures:
-            self.failed += 1
-            print(f"FAIL {name}")
-        else:
-            self.passed += 1
-            print(f"ok {name}")
-
-    def skip(self, name, reason):
-        self.skipped += 1
-        print(f"skip {name}: {reason}")
-
-    def summary(self):
-        print(f"TESTS {self.passed} {self.failed} {self.skipped}")
-        return 1 if self.failed else 0
 
 
 @functools.lru_cache(maxsize=None)
