@@ -1,6 +1,7 @@
 /* Every CPU op against a naive reference written here from the model specification, on
  * random data with odd sizes and channel counts that are not multiples of 8. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "check.h"
 #include "cpu_kernels.h"
@@ -330,6 +331,46 @@ static void test_upsample_rows(void)
     }
 }
 
+/* Even output rows and columns are copies of the source pixel, exactly: -0 stays -0 and an
+ * infinity stays infinite (a + 0 x (b - a) would give +0 and NaN), in ct_upsample2x and in
+ * every row kernel; nearest copies everywhere. An odd output next to a NaN is a NaN. */
+static void test_upsample_copies(void)
+{
+    const int h = 3, w = 4, c = 19; /* 19: whole vectors and a scalar tail at 8 and 16 lanes */
+    const size_t ni = (size_t)h * w * c, no = 4 * ni;
+    float *in = malloc(ni * 4), *got = malloc(no * 4);
+    const float special[] = {-0.0f, INFINITY, -INFINITY, NAN, 3e38f, -1e-40f /* subnormal */};
+    for (size_t i = 0; i < ni; i++) in[i] = rng_uniform(-2, 2);
+    for (int k = 0; k < c; k++) {
+        in[(size_t)(0 * w + 1) * c + k] = special[k % 6];       /* source (0, 1) */
+        in[(size_t)(2 * w + 2) * c + k] = special[(k + 3) % 6]; /* source (2, 2) */
+    }
+    size_t nk;
+    const ct_cpu_kernels *ks = ct_cpu_kernels_list(&nk);
+    for (int mode = 0; mode < 2; mode++)
+        for (size_t r = 0; r <= nk; r++) { /* r == nk: ct_upsample2x itself */
+            if (r < nk && ks[r].isa > ct_cpu_isa_native()) continue;
+            memset(got, 0x55, no * 4);
+            if (r == nk) ct_upsample2x(in, h, w, c, mode, NULL, got, pool);
+            else ct_upsample2x_rows(in, h, w, c, mode, NULL, got, pool, ks[r].upsample_row);
+            int bad = 0;
+            for (int oy = 0; oy < 2 * h; oy++)
+                for (int ox = 0; ox < 2 * w; ox++)
+                    for (int k = 0; k < c; k++) {
+                        const float *src = in + ((size_t)(oy / 2) * w + ox / 2) * c + k;
+                        const float v = got[((size_t)oy * 2 * w + ox) * c + k];
+                        if ((!(oy & 1) && !(ox & 1)) || !mode) {
+                            if (isnan(*src) ? !isnan(v) : memcmp(&v, src, 4) != 0) bad++;
+                        } else if (!(oy & 1) && ox / 2 + 1 < w && (isnan(*src) || isnan(src[c]))) {
+                            if (!isnan(v)) bad++; /* between two sources of a row, one a NaN */
+                        }
+                    }
+            CHECKF(!bad, "upsample mode %d %s: %d outputs are not the exact copies or NaNs expected", mode,
+                   r == nk ? "ct_upsample2x" : ks[r].name, bad);
+        }
+    free(in); free(got);
+}
+
 int main(void)
 {
     rng_seed(42);
@@ -339,6 +380,7 @@ int main(void)
     run_case("depthwise_vs_naive", test_depthwise);
     run_case("upsample_tf1_vs_spec", test_upsample);
     run_case("upsample_rows_every_isa", test_upsample_rows);
+    run_case("upsample_even_outputs_copy_exactly", test_upsample_copies);
     run_case("guided_filter_vs_spec", test_guided_filter);
     run_case("add_concat_pad_crop", test_add_concat_pad_crop);
     run_case("threadpool_runs_each_item_once", test_threadpool);

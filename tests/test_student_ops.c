@@ -99,12 +99,17 @@ static void one_dwpw(const dwpw_case *x, int epi, const ct_cpu_kernels *kern)
     const ct_act dw_act = epi & 1 ? ACT_RELU : ACT_NONE;
     ct_epilogue dep = {dw_b, dw_act, 0.f, NULL, ACT_NONE, 0};
     ct_depthwise_conv2d(&s, cat, dw_w, &dep, mid, NULL);
-    ct_epilogue eps[3] = {
+    /* the first four are the kernels' specialised epilogues (bias; leaky ReLU or none;
+       residual or none), the others take the general one */
+    ct_epilogue eps[6] = {
         {pw_b, ACT_LEAKY_RELU, 0.2f, NULL, ACT_NONE, 0},
         {pw_b, ACT_NONE, 0, res, ACT_NONE, 0},
         {pw_b, ACT_RELU, 0, res, ACT_LEAKY_RELU, 0.1f},
+        {pw_b, ACT_LEAKY_RELU, 0.3f, res, ACT_NONE, 0},
+        {pw_b, ACT_NONE, 0, NULL, ACT_NONE, 0},
+        {NULL, ACT_LEAKY_RELU, 0.2f, NULL, ACT_NONE, 0},
     };
-    const ct_epilogue *ep = &eps[epi % 3];
+    const ct_epilogue *ep = &eps[epi < 6 ? epi % 3 : epi - 3];
     ct_conv_shape ps;
     ct_conv_shape_init(&ps, s.oh, s.ow, cin, x->cout, 1, 1);
     ct_conv2d_naive(&ps, mid, pw_w, ep, ref);
@@ -153,9 +158,54 @@ static void test_kernels(void)
     size_t nk;
     const ct_cpu_kernels *ks = ct_cpu_kernels_list(&nk);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
-        for (int epi = 0; epi < 6; epi++)
+        for (int epi = 0; epi < 9; epi++)
             for (size_t i = 0; i < nk; i++)
                 if (ks[i].isa <= ct_cpu_isa_native()) one_dwpw(&cases[c], epi, &ks[i]);
+}
+
+/* The on-the-fly upsampling copies even rows and columns exactly, as ct_upsample2x does: an
+ * infinite source pixel reaches the even outputs as that infinity (a + 0 x (b - a) would make
+ * it NaN). Seen through a 1 x 1 depthwise of weight 1 and a pointwise of weights 1, whose
+ * outputs are the channels' sums in channel order, which the test adds up the same way.
+ * Every kernel-table row; 19 channels: whole vectors and a scalar tail. */
+static void test_upsample_copies(void)
+{
+    enum { H = 6, W = 8, C = 19, CO = 2 };
+    float *in = malloc((size_t)H / 2 * W / 2 * C * 4), dw_w[C], pw_w[CO * C], *out = malloc((size_t)H * W * CO * 4);
+    for (int i = 0; i < H / 2 * W / 2 * C; i++) in[i] = rng_uniform(-1.5f, 1.5f);
+    for (int k = 0; k < C; k++) {
+        in[(0 * W / 2 + 1) * C + k] = INFINITY; /* source (0, 1) */
+        in[(2 * W / 2 + 3) * C + k] = NAN;      /* source (2, 3) */
+        dw_w[k] = 1;
+        for (int o = 0; o < CO; o++) pw_w[o * C + k] = 1;
+    }
+    ct_pointwise *pw = NULL;
+    CHECK(ct_pointwise_create(pw_w, C, CO, &pw) == CARTOON_OK);
+    ct_conv_shape s;
+    ct_conv_shape_init(&s, H, W, C, C, 1, 1);
+    ct_dwpw_src src[1] = {{in, C, CT_DWPW_UP_BILINEAR}};
+    void *scratch = aligned_alloc(64, (ct_dwpw_scratch_bytes(src, 1, &s, ct_pool_size(pool)) + 63) / 64 * 64);
+    size_t nk;
+    const ct_cpu_kernels *ks = ct_cpu_kernels_list(&nk);
+    for (size_t r = 0; r < nk; r++) {
+        if (ks[r].isa > ct_cpu_isa_native()) continue;
+        CHECK(ct_dwpw_run(src, 1, &s, dw_w, NULL, ACT_NONE, 0, pw, NULL, out, scratch, pool, ks[r].dwpw_tile) == CARTOON_OK);
+        int bad = 0, infs = 0;
+        for (int oy = 0; oy < H; oy += 2)
+            for (int ox = 0; ox < W; ox += 2) {
+                float want = 0;
+                for (int k = 0; k < C; k++) want += in[(oy / 2 * W / 2 + ox / 2) * C + k];
+                for (int o = 0; o < CO; o++) {
+                    const float v = out[(oy * W + ox) * CO + o];
+                    if (isnan(want) ? !isnan(v) : v != want) bad++;
+                    infs += isinf(v) != 0;
+                }
+            }
+        CHECKF(!bad && infs == CO, "%s: %d even outputs are not the source's sums (%d infinities, want %d)", ks[r].name,
+               bad, infs, CO);
+    }
+    ct_pointwise_free(pw);
+    free(scratch); free(in); free(out);
 }
 
 static void test_bad_args(void)
@@ -459,6 +509,7 @@ int main(int argc, char **argv)
     if (!student || !student_odd) return 1;
     run_case("dwpw_pointwise_vs_naive_all_rows", test_kernels);
     run_case("dwpw_bad_args", test_bad_args);
+    run_case("dwpw_upsample_copies_exactly", test_upsample_copies);
     if (ct_cpu_isa_native() >= CT_ISA_AVX512) run_case("dwpw_v16_matches_avx512", test_v16_matches_avx512);
     else skip_case("dwpw_v16_matches_avx512", "no AVX-512 F/BW/VL/DQ on this CPU: the 16-lane "
                    "template ran as v16-avx2 (generic vectors) instead of natively");

@@ -139,32 +139,55 @@ static void NAME(dw)(const ct_dwpw_job *j, int q, int c0, int x0, int np, float 
     if (cv < cs) NAME(dw_tail)(j, rows, bx, cs, c0, cv, x0, np, buf);
 }
 
+/* One upsampled pixel from its source pixels a (b: the next column, c: the next row, d: both):
+ * even outputs copy (xo, yo = 0), odd ones take half the way to the neighbour, horizontally
+ * first, as ct_upsample2x does it, so the same bits. Copying instead of adding 0 x (b - a)
+ * skips a quarter to three quarters of the arithmetic. */
+static inline __attribute__((always_inline)) void NAME(uppx)(const float *a, const float *b, const float *c,
+                                                             const float *d, float *dst, int cs, int cv, const int xo,
+                                                             const int yo)
+{
+    const vf h = VSET1(0.5f);
+    for (int k = 0; k < cv; k += VL) {
+        vf t = VLOAD(a + k);
+        if (xo) t = VADD(t, VMUL(h, VSUB(VLOAD(b + k), t)));
+        if (yo) {
+            vf u = VLOAD(c + k);
+            if (xo) u = VADD(u, VMUL(h, VSUB(VLOAD(d + k), u)));
+            t = VADD(t, VMUL(h, VSUB(u, t)));
+        }
+        VSTORE(dst + k, t);
+    }
+    for (int k = cv; k < cs; k++) {
+        float t = a[k];
+        if (xo) t = t + 0.5f * (b[k] - t);
+        if (yo) {
+            float u = c[k];
+            if (xo) u = u + 0.5f * (d[k] - u);
+            t = t + 0.5f * (u - t);
+        }
+        dst[k] = t;
+    }
+}
+
 /* Row iy, columns [xa, xb), of the 2x upsampling of source q (h/2 x w/2) into dst (cs floats
  * per column): per value the operations of ct_upsample2x, in its order. */
 static void NAME(uprow)(const ct_dwpw_job *j, int q, int iy, int xa, int xb, float *dst)
 {
     const int cs = j->src_c[q], cv = cs / VL * VL, h2 = j->dw.h / 2, w2 = j->dw.w / 2;
     const int bil = j->src_up[q] == CT_DWPW_UP_BILINEAR;
-    const int y0 = iy / 2, y1 = (iy & 1) && y0 + 1 < h2 ? y0 + 1 : y0;
-    const float fy = (iy & 1) && bil ? 0.5f : 0.f;
+    const int y0 = iy / 2, y1 = (iy & 1) && y0 + 1 < h2 ? y0 + 1 : y0, yo = bil && (iy & 1);
     const float *r0 = j->src[q] + (size_t)y0 * w2 * cs, *r1 = j->src[q] + (size_t)y1 * w2 * cs;
-    const vf vfy = VSET1(fy);
     for (int x = xa; x < xb; x++, dst += cs) {
-        const int x0 = x / 2, x1 = (x & 1) && x0 + 1 < w2 ? x0 + 1 : x0;
-        const float fx = (x & 1) && bil ? 0.5f : 0.f;
-        const vf vfx = VSET1(fx);
+        const int x0 = x / 2, x1 = (x & 1) && x0 + 1 < w2 ? x0 + 1 : x0, xo = bil && (x & 1);
         const float *a = r0 + (size_t)x0 * cs, *b = r0 + (size_t)x1 * cs;
         const float *c = r1 + (size_t)x0 * cs, *d = r1 + (size_t)x1 * cs;
-        for (int k = 0; k < cv; k += VL) {
-            vf va = VLOAD(a + k), vc = VLOAD(c + k);
-            vf top = VADD(va, VMUL(vfx, VSUB(VLOAD(b + k), va)));
-            vf bot = VADD(vc, VMUL(vfx, VSUB(VLOAD(d + k), vc)));
-            VSTORE(dst + k, VADD(top, VMUL(vfy, VSUB(bot, top))));
-        }
-        for (int k = cv; k < cs; k++) {
-            float top = a[k] + fx * (b[k] - a[k]);
-            float bot = c[k] + fx * (d[k] - c[k]);
-            dst[k] = top + fy * (bot - top);
+        if (yo) {
+            if (xo) NAME(uppx)(a, b, c, d, dst, cs, cv, 1, 1);
+            else NAME(uppx)(a, b, c, d, dst, cs, cv, 0, 1);
+        } else {
+            if (xo) NAME(uppx)(a, b, c, d, dst, cs, cv, 1, 0);
+            else NAME(uppx)(a, b, c, d, dst, cs, cv, 0, 0);
         }
     }
 }
@@ -283,6 +306,47 @@ static inline __attribute__((always_inline)) void NAME(store)(const ct_dwpw_job 
     }
 }
 
+/* The common epilogues with their choices made once per block instead of per vector: a bias,
+ * no activation or leaky ReLU, optionally a residual added with no activation after it, whole
+ * vectors, streamed only where every output vector is aligned. The same operations in the
+ * same order as NAME(store), so the same bits; the bias (and alpha) vectors are loaded once
+ * per block, for all its pixels. */
+typedef struct {
+    int on;                 /* the fast path applies to this job */
+    int leaky, residual, stream;
+} NAME(fast_ep);
+
+static NAME(fast_ep) NAME(fast_of)(const ct_dwpw_job *j)
+{
+    NAME(fast_ep) f = {0, 0, 0, 0};
+    const ct_epilogue *ep = j->ep;
+    if (!ep || !ep->bias || (ep->act != ACT_NONE && ep->act != ACT_LEAKY_RELU)) return f;
+    if (ep->residual && ep->post_act != ACT_NONE) return f;
+    /* streamed stores need every vector aligned: the rows of out (cout floats) keep the
+       alignment of out itself when cout is a whole number of vectors */
+    if (j->stream && ((uintptr_t)j->out % (VL * sizeof(float)) || j->pw->cout % VL)) return f;
+    f.on = 1;
+    f.leaky = ep->act == ACT_LEAKY_RELU;
+    f.residual = ep->residual != NULL;
+    f.stream = j->stream;
+    return f;
+}
+
+static inline __attribute__((always_inline)) vf NAME(ep1)(vf x, vf b, vf va, const float *r, const int leaky,
+                                                          const int residual)
+{
+    x = VADD(x, b);
+    if (leaky) x = VMAX(x, VMUL(x, va));
+    if (residual) x = VADD(x, VLOAD(r));
+    return x;
+}
+
+static inline __attribute__((always_inline)) void NAME(put)(float *o, vf x, const int stream)
+{
+    if (stream) VSTREAM(o, x);
+    else VSTORE(o, x);
+}
+
 #define DECL(p) vf c##p##a = VZERO, c##p##b = VZERO;
 #define STEP2(p)                                                                                                  \
     {                                                                                                             \
@@ -317,6 +381,28 @@ static void NAME(block)(const ct_dwpw_job *j, const float *a, size_t lda, const 
         }
     }
     while (next < npl) __builtin_prefetch(pl[next++]);
+    const NAME(fast_ep) fe = NAME(fast_of)(j);
+    if (fe.on && n == 2 * VL) {
+        const size_t N = (size_t)j->pw->cout;
+        float *o = j->out + px * N + co;
+        const float *r = fe.residual ? j->ep->residual + px * N + co : NULL;
+        const vf b0 = VLOAD(j->ep->bias + co), b1 = VLOAD(j->ep->bias + co + VL), va = VSET1(j->ep->alpha);
+#define FAST(L, R, S)                                                                                             \
+    if (fe.leaky == (L) && fe.residual == (R) && fe.stream == (S)) {                                              \
+        const int L_ = (L), R_ = (R), S_ = (S);                                                                   \
+        FOR_MR(FASTPX)                                                                                            \
+        return;                                                                                                   \
+    }
+#define FASTPX(p)                                                                                                 \
+    if ((p) < m) {                                                                                                \
+        NAME(put)(o + (p) * N, NAME(ep1)(c##p##a, b0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                                 \
+        NAME(put)(o + (p) * N + VL, NAME(ep1)(c##p##b, b1, va, R_ ? r + (p) * N + VL : NULL, L_, R_), S_);                        \
+    }
+        FAST(0, 0, 0) FAST(0, 0, 1) FAST(0, 1, 0) FAST(0, 1, 1)
+        FAST(1, 0, 0) FAST(1, 0, 1) FAST(1, 1, 0) FAST(1, 1, 1)
+#undef FASTPX
+#undef FAST
+    }
     FOR_MR(STORE)
 }
 
@@ -348,6 +434,30 @@ static void NAME(block3)(const ct_dwpw_job *j, const float *a, size_t lda, const
         STEP3(0) STEP3(1) STEP3(2) STEP3(3)
     }
     while (next < npl) __builtin_prefetch(pl[next++]);
+    const NAME(fast_ep) fe = NAME(fast_of)(j);
+    if (fe.on && n == 3 * VL) {
+        const size_t N = (size_t)j->pw->cout;
+        float *o = j->out + px * N + co;
+        const float *r = fe.residual ? j->ep->residual + px * N + co : NULL;
+        const vf b0 = VLOAD(j->ep->bias + co), b1 = VLOAD(j->ep->bias + co + VL), b2 = VLOAD(j->ep->bias + co + 2 * VL);
+        const vf va = VSET1(j->ep->alpha);
+#define FAST(L, R, S)                                                                                             \
+    if (fe.leaky == (L) && fe.residual == (R) && fe.stream == (S)) {                                              \
+        const int L_ = (L), R_ = (R), S_ = (S);                                                                   \
+        FASTPX(0) FASTPX(1) FASTPX(2) FASTPX(3)                                                                   \
+        return;                                                                                                   \
+    }
+#define FASTPX(p)                                                                                                 \
+    if ((p) < m) {                                                                                                \
+        NAME(put)(o + (p) * N, NAME(ep1)(c##p##a, b0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                                 \
+        NAME(put)(o + (p) * N + VL, NAME(ep1)(c##p##b, b1, va, R_ ? r + (p) * N + VL : NULL, L_, R_), S_);                        \
+        NAME(put)(o + (p) * N + 2 * VL, NAME(ep1)(c##p##c, b2, va, R_ ? r + (p) * N + 2 * VL : NULL, L_, R_), S_);                \
+    }
+        FAST(0, 0, 0) FAST(0, 0, 1) FAST(0, 1, 0) FAST(0, 1, 1)
+        FAST(1, 0, 0) FAST(1, 0, 1) FAST(1, 1, 0) FAST(1, 1, 1)
+#undef FASTPX
+#undef FAST
+    }
     STORE3(0) STORE3(1) STORE3(2) STORE3(3)
 }
 #undef DECL3
