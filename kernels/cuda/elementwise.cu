@@ -71,7 +71,7 @@ __global__ void concat_kernel(concat_args a, size_t n, float *__restrict__ out)
     }
 }
 
-/* TF1 bilinear (asymmetric) or nearest, as lib/upsample.c computes it. */
+/* TF1 bilinear (asymmetric) or nearest, as kernels/cpu/upsample.c computes it. */
 /* skip and out may be the same buffer (the plan's in-place skip add): no __restrict__ on them;
  * each thread reads skip[i] before it writes out[i]. */
 __global__ void upsample_kernel(const float *__restrict__ in, int h, int w, int c, int bilinear,
@@ -84,12 +84,15 @@ __global__ void upsample_kernel(const float *__restrict__ in, int h, int w, int 
         int oy = (int)(p / (size_t)OW), ox = (int)(p % (size_t)OW);
         int y0 = oy >> 1, y1 = (oy & 1) && y0 + 1 < h ? y0 + 1 : y0;
         int x0 = ox >> 1, x1 = (ox & 1) && x0 + 1 < w ? x0 + 1 : x0;
-        float fy = (oy & 1) && bilinear ? 0.5f : 0.f, fx = (ox & 1) && bilinear ? 0.5f : 0.f;
-        float a = __ldg(in + ((size_t)y0 * w + x0) * c + k), b = __ldg(in + ((size_t)y0 * w + x1) * c + k);
-        float cc = __ldg(in + ((size_t)y1 * w + x0) * c + k), d = __ldg(in + ((size_t)y1 * w + x1) * c + k);
-        float top = __fadd_rn(a, __fmul_rn(fx, __fsub_rn(b, a)));
-        float bot = __fadd_rn(cc, __fmul_rn(fx, __fsub_rn(d, cc)));
-        float v = __fadd_rn(top, __fmul_rn(fy, __fsub_rn(bot, top)));
+        const bool xo = (ox & 1) && bilinear, yo = (oy & 1) && bilinear;
+        float a = __ldg(in + ((size_t)y0 * w + x0) * c + k);
+        /* even rows and columns copy, as on the CPU (not a + 0 x (b - a): -0, inf and NaN) */
+        float v = xo ? __fadd_rn(a, __fmul_rn(0.5f, __fsub_rn(__ldg(in + ((size_t)y0 * w + x1) * c + k), a))) : a;
+        if (yo) {
+            float cc = __ldg(in + ((size_t)y1 * w + x0) * c + k);
+            float bot = xo ? __fadd_rn(cc, __fmul_rn(0.5f, __fsub_rn(__ldg(in + ((size_t)y1 * w + x1) * c + k), cc))) : cc;
+            v = __fadd_rn(v, __fmul_rn(0.5f, __fsub_rn(bot, v)));
+        }
         out[i] = skip ? __fadd_rn(v, skip[i]) : v;
     }
 }
