@@ -70,6 +70,39 @@ static inline __attribute__((always_inline)) void NAME(dw3x4)(const ct_dwpw_job 
     }
 }
 
+/* Eight neighbouring output pixels, as NAME(dw3x4) computes four: eight accumulator chains
+ * hide the FMA latency that four (nine dependent FMAs each) leave exposed. The same
+ * products summed in the same order, so the same bits. */
+static inline __attribute__((always_inline)) void NAME(dw3x8)(const ct_dwpw_job *j, const float *const *rows,
+                                                              int cs, int c0, int cv, int rx, float *o, const int st)
+{
+    const size_t C = (size_t)j->dw.cin, ldb = j->ldb;
+    for (int cb = 0; cb < cv; cb += VL) {
+        vf a0 = VZERO, a1 = VZERO, a2 = VZERO, a3 = VZERO, a4 = VZERO, a5 = VZERO, a6 = VZERO, a7 = VZERO;
+        for (int r = 0; r < 3; r++) {
+            if (!rows[r]) continue;
+            const float *p = rows[r] + (size_t)rx * cs + cb;
+            const float *wp = j->dw_w + 3 * r * C + c0 + cb;
+            const vf w0 = VLOAD(wp), w1 = VLOAD(wp + C), w2 = VLOAD(wp + 2 * C);
+#define DW8(q)                                                                                                    \
+    a##q = VFMA(VLOAD(p + (size_t)(st * (q)) * cs), w0, a##q);                                                    \
+    a##q = VFMA(VLOAD(p + (size_t)(st * (q) + 1) * cs), w1, a##q);                                                \
+    a##q = VFMA(VLOAD(p + (size_t)(st * (q) + 2) * cs), w2, a##q);
+            DW8(0) DW8(1) DW8(2) DW8(3) DW8(4) DW8(5) DW8(6) DW8(7)
+#undef DW8
+        }
+        const vf bias = j->dw_b ? VLOAD(j->dw_b + c0 + cb) : VZERO;
+        VSTORE(o + cb, NAME(act)(VADD(a0, bias), j->dw_act, j->dw_alpha));
+        VSTORE(o + ldb + cb, NAME(act)(VADD(a1, bias), j->dw_act, j->dw_alpha));
+        VSTORE(o + 2 * ldb + cb, NAME(act)(VADD(a2, bias), j->dw_act, j->dw_alpha));
+        VSTORE(o + 3 * ldb + cb, NAME(act)(VADD(a3, bias), j->dw_act, j->dw_alpha));
+        VSTORE(o + 4 * ldb + cb, NAME(act)(VADD(a4, bias), j->dw_act, j->dw_alpha));
+        VSTORE(o + 5 * ldb + cb, NAME(act)(VADD(a5, bias), j->dw_act, j->dw_alpha));
+        VSTORE(o + 6 * ldb + cb, NAME(act)(VADD(a6, bias), j->dw_act, j->dw_alpha));
+        VSTORE(o + 7 * ldb + cb, NAME(act)(VADD(a7, bias), j->dw_act, j->dw_alpha));
+    }
+}
+
 /* One output pixel x of any odd k, its window clipped to the image: channels [0, cv) in whole
  * vectors. The row arrays start at image column bx. */
 static void NAME(dw_px)(const ct_dwpw_job *j, const float *const *rows, int bx, int cs, int c0, int cv, int x,
@@ -127,7 +160,11 @@ static void NAME(dw)(const ct_dwpw_job *j, int q, int c0, int x0, int np, float 
     for (int x = x0; x < x0 + np;) {
         const int ix = x * st - s->pad_left;
         float *o = buf + (size_t)(x - x0) * j->ldb + c0;
-        if (s->k == 3 && (st == 1 || st == 2) && ix >= 0 && x + 4 <= x0 + np && ix + 3 * st + 3 <= s->w) {
+        if (s->k == 3 && (st == 1 || st == 2) && ix >= 0 && x + 8 <= x0 + np && ix + 7 * st + 3 <= s->w) {
+            if (st == 1) NAME(dw3x8)(j, rows, cs, c0, cv, ix - bx, o, 1);
+            else NAME(dw3x8)(j, rows, cs, c0, cv, ix - bx, o, 2);
+            x += 8;
+        } else if (s->k == 3 && (st == 1 || st == 2) && ix >= 0 && x + 4 <= x0 + np && ix + 3 * st + 3 <= s->w) {
             if (st == 1) NAME(dw3x4)(j, rows, cs, c0, cv, ix - bx, o, 1);
             else NAME(dw3x4)(j, rows, cs, c0, cv, ix - bx, o, 2);
             x += 4;
