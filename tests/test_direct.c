@@ -23,11 +23,16 @@ static void one(int h, int w, int cin, int cout, int k, int stride, int epi, con
     for (size_t i = 0; i < nw; i++) wt[i] = rng_uniform(-0.3f, 0.3f);
     for (int i = 0; i < cout; i++) bias[i] = rng_uniform(-0.5f, 0.5f);
     for (size_t i = 0; i < no; i++) res[i] = rng_uniform(-1, 1);
-    ct_epilogue eps[4] = {
+    /* 1, 4, 5 and 6 are the kernels' specialised epilogues (a bias; leaky ReLU or none;
+       a residual or none), the others take the general one */
+    ct_epilogue eps[7] = {
         {NULL, ACT_NONE, 0, NULL, ACT_NONE, 0},
         {bias, ACT_LEAKY_RELU, 0.2f, NULL, ACT_NONE, 0},
         {bias, ACT_RELU, 0, res, ACT_NONE, 0},
         {bias, ACT_NONE, 0, res, ACT_LEAKY_RELU, 0.2f},
+        {bias, ACT_NONE, 0, NULL, ACT_NONE, 0},
+        {bias, ACT_LEAKY_RELU, 0.3f, res, ACT_NONE, 0},
+        {bias, ACT_NONE, 0, res, ACT_NONE, 0},
     };
     ct_conv2d_naive(&s, in, wt, &eps[epi], ref);
     ct_direct *d = NULL;
@@ -61,7 +66,7 @@ static void test_shapes(void)
     size_t nk;
     const ct_cpu_kernels *ks = ct_cpu_kernels_list(&nk);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
-        for (int e = 0; e < 4; e++)
+        for (int e = 0; e < 7; e++)
             for (size_t i = 0; i < nk; i++) {
                 if (ks[i].isa > ct_cpu_isa_native()) continue;
                 const int *x = cases[c];

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <stdint.h>
 #include "conv_direct.h"
+#include "epilogue_impl.h"
 #if VL != 8 && VL != 16
 #error "conv_direct_impl.h: VL must be 8 or 16"
 #endif
@@ -121,6 +122,21 @@ static void NAME(trio24)(const ct_direct_job *j, int oy, int ox, int ix0, int cb
         }
     }
     const int n = s->cout - cb - 16;
+    const NAME(fast_ep) fe = NAME(fast_of)(j->ep, j->out, s->cout, j->stream);
+    if (fe.on && n == 8) { /* the stem: bias, leaky ReLU, streamed (the choices made once) */
+        const size_t N = (size_t)s->cout;
+        float *o = j->out + ((size_t)oy * s->ow + ox) * N + cb;
+        const float *r = fe.residual ? j->ep->residual + ((size_t)oy * s->ow + ox) * N + cb : NULL;
+        const float *bs = j->ep->bias + cb;
+        const vf bv0 = VLOAD(bs), bv1 = VLOAD(bs + 8), bv2 = VLOAD(bs + 16), va = VSET1(j->ep->alpha);
+#define TRIO(p, x0, x1, x2)                                                                                       \
+    NAME(put)(o + (p) * N, NAME(ep1)(x0, bv0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                          \
+    NAME(put)(o + (p) * N + 8, NAME(ep1)(x1, bv1, va, R_ ? r + (p) * N + 8 : NULL, L_, R_), S_);                  \
+    NAME(put)(o + (p) * N + 16, NAME(ep1)(x2, bv2, va, R_ ? r + (p) * N + 16 : NULL, L_, R_), S_);
+        CT_EP_DISPATCH(fe, TRIO(0, a0, a1, a2) TRIO(1, b0, b1, b2) TRIO(2, c0, c1, c2))
+#undef TRIO
+        return;
+    }
     NAME(store)(j, oy, ox, cb, 16, a0, a1);
     NAME(store)(j, oy, ox, cb + 16, n, a2, VZERO);
     NAME(store)(j, oy, ox + 1, cb, 16, b0, b1);
@@ -148,6 +164,7 @@ static void NAME(row_cout)(const ct_direct_job *j, int oy)
         if (ix0 >= 0 && ox + 5 < s->ow && (ox + 5) * st - s->pad_left + k <= s->w) break;
         NAME(px_all)(j, oy, ox);
     }
+    const NAME(fast_ep) fe = NAME(fast_of)(j->ep, j->out, s->cout, j->stream);
     for (; ox + 5 < s->ow && (ox + 5) * st - s->pad_left + k <= s->w; ox += 6) {
         int ix0 = ox * st - s->pad_left;
         size_t sc = (size_t)st * cin;
@@ -192,6 +209,20 @@ static void NAME(row_cout)(const ct_direct_job *j, int oy)
                         a50 = VFMA(VSET1(p0[5 * sc + t]), w0, a50);
                     }
                 }
+            }
+            if (fe.on && n == 16) { /* bias, leaky ReLU or none, residual or none: chosen once */
+                const size_t N = (size_t)s->cout;
+                float *o = j->out + ((size_t)oy * s->ow + ox) * N + cb;
+                const float *r = fe.residual ? j->ep->residual + ((size_t)oy * s->ow + ox) * N + cb : NULL;
+                const vf bv0 = VLOAD(j->ep->bias + cb), va = VSET1(j->ep->alpha);
+                const vf bv1 = VL == 8 ? VLOAD(j->ep->bias + cb + VL) : VZERO; /* 16 lanes: one vector */
+#define SIX(p, x0, x1)                                                                                            \
+    NAME(put)(o + (p) * N, NAME(ep1)(x0, bv0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                          \
+    if (VL == 8) NAME(put)(o + (p) * N + VL, NAME(ep1)(x1, bv1, va, R_ ? r + (p) * N + VL : NULL, L_, R_), S_);
+                CT_EP_DISPATCH(fe, SIX(0, a00, a01) SIX(1, a10, a11) SIX(2, a20, a21) SIX(3, a30, a31)
+                                       SIX(4, a40, a41) SIX(5, a50, a51))
+#undef SIX
+                continue;
             }
             NAME(store)(j, oy, ox, cb, n, a00, a01);
             NAME(store)(j, oy, ox + 1, cb, n, a10, a11);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "dwpw.h"
+#include "epilogue_impl.h"
 #if VL == 8
 #define MR 6
 #define FOR_MR(X) X(0) X(1) X(2) X(3) X(4) X(5)
@@ -343,47 +344,6 @@ static inline __attribute__((always_inline)) void NAME(store)(const ct_dwpw_job 
     }
 }
 
-/* The common epilogues with their choices made once per block instead of per vector: a bias,
- * no activation or leaky ReLU, optionally a residual added with no activation after it, whole
- * vectors, streamed only where every output vector is aligned. The same operations in the
- * same order as NAME(store), so the same bits; the bias (and alpha) vectors are loaded once
- * per block, for all its pixels. */
-typedef struct {
-    int on;                 /* the fast path applies to this job */
-    int leaky, residual, stream;
-} NAME(fast_ep);
-
-static NAME(fast_ep) NAME(fast_of)(const ct_dwpw_job *j)
-{
-    NAME(fast_ep) f = {0, 0, 0, 0};
-    const ct_epilogue *ep = j->ep;
-    if (!ep || !ep->bias || (ep->act != ACT_NONE && ep->act != ACT_LEAKY_RELU)) return f;
-    if (ep->residual && ep->post_act != ACT_NONE) return f;
-    /* streamed stores need every vector aligned: the rows of out (cout floats) keep the
-       alignment of out itself when cout is a whole number of vectors */
-    if (j->stream && ((uintptr_t)j->out % (VL * sizeof(float)) || j->pw->cout % VL)) return f;
-    f.on = 1;
-    f.leaky = ep->act == ACT_LEAKY_RELU;
-    f.residual = ep->residual != NULL;
-    f.stream = j->stream;
-    return f;
-}
-
-static inline __attribute__((always_inline)) vf NAME(ep1)(vf x, vf b, vf va, const float *r, const int leaky,
-                                                          const int residual)
-{
-    x = VADD(x, b);
-    if (leaky) x = VMAX(x, VMUL(x, va));
-    if (residual) x = VADD(x, VLOAD(r));
-    return x;
-}
-
-static inline __attribute__((always_inline)) void NAME(put)(float *o, vf x, const int stream)
-{
-    if (stream) VSTREAM(o, x);
-    else VSTORE(o, x);
-}
-
 #define DECL(p) vf c##p##a = VZERO, c##p##b = VZERO;
 #define STEP2(p)                                                                                                  \
     {                                                                                                             \
@@ -418,27 +378,20 @@ static void NAME(block)(const ct_dwpw_job *j, const float *a, size_t lda, const 
         }
     }
     while (next < npl) __builtin_prefetch(pl[next++]);
-    const NAME(fast_ep) fe = NAME(fast_of)(j);
+    const NAME(fast_ep) fe = NAME(fast_of)(j->ep, j->out, j->pw->cout, j->stream);
     if (fe.on && n == 2 * VL) {
         const size_t N = (size_t)j->pw->cout;
         float *o = j->out + px * N + co;
         const float *r = fe.residual ? j->ep->residual + px * N + co : NULL;
         const vf b0 = VLOAD(j->ep->bias + co), b1 = VLOAD(j->ep->bias + co + VL), va = VSET1(j->ep->alpha);
-#define FAST(L, R, S)                                                                                             \
-    if (fe.leaky == (L) && fe.residual == (R) && fe.stream == (S)) {                                              \
-        const int L_ = (L), R_ = (R), S_ = (S);                                                                   \
-        FOR_MR(FASTPX)                                                                                            \
-        return;                                                                                                   \
-    }
 #define FASTPX(p)                                                                                                 \
     if ((p) < m) {                                                                                                \
-        NAME(put)(o + (p) * N, NAME(ep1)(c##p##a, b0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                                 \
-        NAME(put)(o + (p) * N + VL, NAME(ep1)(c##p##b, b1, va, R_ ? r + (p) * N + VL : NULL, L_, R_), S_);                        \
+        NAME(put)(o + (p) * N, NAME(ep1)(c##p##a, b0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                  \
+        NAME(put)(o + (p) * N + VL, NAME(ep1)(c##p##b, b1, va, R_ ? r + (p) * N + VL : NULL, L_, R_), S_);        \
     }
-        FAST(0, 0, 0) FAST(0, 0, 1) FAST(0, 1, 0) FAST(0, 1, 1)
-        FAST(1, 0, 0) FAST(1, 0, 1) FAST(1, 1, 0) FAST(1, 1, 1)
+        CT_EP_DISPATCH(fe, FOR_MR(FASTPX))
 #undef FASTPX
-#undef FAST
+        return;
     }
     FOR_MR(STORE)
 }
@@ -471,29 +424,22 @@ static void NAME(block3)(const ct_dwpw_job *j, const float *a, size_t lda, const
         STEP3(0) STEP3(1) STEP3(2) STEP3(3)
     }
     while (next < npl) __builtin_prefetch(pl[next++]);
-    const NAME(fast_ep) fe = NAME(fast_of)(j);
+    const NAME(fast_ep) fe = NAME(fast_of)(j->ep, j->out, j->pw->cout, j->stream);
     if (fe.on && n == 3 * VL) {
         const size_t N = (size_t)j->pw->cout;
         float *o = j->out + px * N + co;
         const float *r = fe.residual ? j->ep->residual + px * N + co : NULL;
         const vf b0 = VLOAD(j->ep->bias + co), b1 = VLOAD(j->ep->bias + co + VL), b2 = VLOAD(j->ep->bias + co + 2 * VL);
         const vf va = VSET1(j->ep->alpha);
-#define FAST(L, R, S)                                                                                             \
-    if (fe.leaky == (L) && fe.residual == (R) && fe.stream == (S)) {                                              \
-        const int L_ = (L), R_ = (R), S_ = (S);                                                                   \
-        FASTPX(0) FASTPX(1) FASTPX(2) FASTPX(3)                                                                   \
-        return;                                                                                                   \
-    }
 #define FASTPX(p)                                                                                                 \
     if ((p) < m) {                                                                                                \
-        NAME(put)(o + (p) * N, NAME(ep1)(c##p##a, b0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                                 \
-        NAME(put)(o + (p) * N + VL, NAME(ep1)(c##p##b, b1, va, R_ ? r + (p) * N + VL : NULL, L_, R_), S_);                        \
-        NAME(put)(o + (p) * N + 2 * VL, NAME(ep1)(c##p##c, b2, va, R_ ? r + (p) * N + 2 * VL : NULL, L_, R_), S_);                \
+        NAME(put)(o + (p) * N, NAME(ep1)(c##p##a, b0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                  \
+        NAME(put)(o + (p) * N + VL, NAME(ep1)(c##p##b, b1, va, R_ ? r + (p) * N + VL : NULL, L_, R_), S_);        \
+        NAME(put)(o + (p) * N + 2 * VL, NAME(ep1)(c##p##c, b2, va, R_ ? r + (p) * N + 2 * VL : NULL, L_, R_), S_); \
     }
-        FAST(0, 0, 0) FAST(0, 0, 1) FAST(0, 1, 0) FAST(0, 1, 1)
-        FAST(1, 0, 0) FAST(1, 0, 1) FAST(1, 1, 0) FAST(1, 1, 1)
+        CT_EP_DISPATCH(fe, FASTPX(0) FASTPX(1) FASTPX(2) FASTPX(3))
 #undef FASTPX
-#undef FAST
+        return;
     }
     STORE3(0) STORE3(1) STORE3(2) STORE3(3)
 }
