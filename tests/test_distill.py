@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The student's training code (weights/distill/, make test; needs python3-torch, skipped with
 the reason where it is missing): the loss against sums written out here, growing the RGB
-output layer keeps the function, and a student exported by student.export() computes in the
+output layer or adding full-resolution refine blocks keeps the function, and a student exported by student.export() computes in the
 engine (cartoonize) what PyTorch computes, for the shapes training can produce (5 x 5 output
 layer included)."""
 import os
@@ -104,14 +104,55 @@ def case_grow(mods):
         pass
 
 
-def case_engine(mods, out_k):
+def case_grow_refine(mods):
+    import torch
+    student, _ = mods
+    torch.manual_seed(6)
+    m0 = student.Student(8, 5)
+    randomize(m0, torch, 7)
+    opt = torch.optim.Adam(m0.parameters(), lr=1e-3)
+    x = torch.rand(2, 3, 36, 44) * 2 - 1
+    m0(x).abs().mean().backward()
+    opt.step()
+    m0.eval()
+    with torch.no_grad():
+        y0 = m0(x)
+    state, opt_state = m0.state_dict(), opt.state_dict()
+    m1 = student.Student(8, 5, refine=1)
+    student.grow_refine(state, opt_state, m1)
+    m1.load_state_dict(state)
+    m1.eval()
+    with torch.no_grad():
+        y1 = m1(x)
+    d = float((y1 - y0).abs().max())
+    T.check(d <= 1e-6, "model with a refine block grown in differs by %g" % d)
+    T.check(float(m1.refine[0].dw.conv.weight.abs().sum()) > 0, "the refine block's depthwise starts random")
+    opt1 = torch.optim.Adam(m1.parameters(), lr=1e-3)
+    opt1.load_state_dict(opt_state)  # raises if the parameter lists do not match
+    m1.train()
+    for _ in range(2):  # the first step moves only the pointwise (its input gradient is zero)
+        opt1.zero_grad()
+        m1(x).abs().mean().backward()
+        opt1.step()
+    T.check(float(m1.refine[0].pw.conv.weight.abs().sum()) > 0, "the refine block's pointwise trains")
+    T.check(float((m1.refine[0].dw.conv.weight - state["refine.0.dw.conv.weight"]).abs().sum()) > 0,
+            "the refine block's depthwise trains")
+    T.check(float((m1.stem.conv.weight - m0.stem.conv.weight).abs().sum()) > 0, "the old layers keep training")
+    try:
+        student.grow_refine(student.Student(8, 3).state_dict(), None, m1)
+        T.check(False, "a checkpoint with another output layer was accepted")
+    except (ValueError, RuntimeError):
+        pass
+
+
+def case_engine(mods, out_k, refine=0):
     import numpy as np
     import torch
     from PIL import Image
     student, train = mods
     torch.manual_seed(4)
-    m = student.Student(8, out_k)
-    randomize(m, torch, 5 + out_k)
+    m = student.Student(8, out_k, refine)
+    randomize(m, torch, 5 + out_k + refine)
     m.eval()
     h, w = 44, 60  # multiples of 4: the engine then neither pads nor crops
     yy, xx, cc = np.meshgrid(np.arange(h), np.arange(w), np.arange(3), indexing="ij")
@@ -147,11 +188,13 @@ def main():
         return T.summary()
     T.case("distill_loss_matches_sums", case_loss, mods)
     T.case("distill_grow_out_conv_keeps_the_function", case_grow, mods)
+    T.case("distill_grow_refine_keeps_the_function", case_grow_refine, mods)
     if not os.access(CARTOONIZE, os.X_OK):
         T.skip("distill_export_runs_in_the_engine", "no %s (make first)" % CARTOONIZE)
     else:
         T.case("distill_export_runs_in_the_engine_3x3", case_engine, mods, 3)
         T.case("distill_export_runs_in_the_engine_5x5", case_engine, mods, 5)
+        T.case("distill_export_runs_in_the_engine_refine", case_engine, mods, 5, 1)
     return T.summary()
 
 

@@ -1,5 +1,5 @@
 """The student network (widths w/2w/4w: "S24" is w = 24; its RGB output layer k x k, 3 unless
-grown) in PyTorch, with the exact semantics the C engine runs (docs/model-format.md):
+grown; optionally "refine" blocks at full resolution, 0 unless grown) in PyTorch, with the exact semantics the C engine runs (docs/model-format.md):
 TensorFlow SAME padding (stride-2 convs pad after), TF1 asymmetric bilinear x2 upsampling, the
 clipped-window guided filter. export() writes it as a libcartoon model file, so what was
 trained is what runs (tests/test_distill.py checks that through cartoonize).
@@ -79,7 +79,7 @@ def guided_filter(x, y, eps=EPS):
 
 
 class Student(nn.Module):
-    def __init__(self, w=40, out_k=3):
+    def __init__(self, w=40, out_k=3, refine=0):
         super().__init__()
         w1, w2, w3 = w, 2 * w, 4 * w
         self.widths = (w1, w2, w3)
@@ -95,6 +95,11 @@ class Student(nn.Module):
         self.u1b = DS(w2, w1)
         self.u2 = DS(2 * w1, w1)
         self.out_conv = Conv(w1, 3, out_k)  # the RGB output's window (the teacher's is 7 x 7)
+        # Residual depthwise + pointwise blocks at full resolution before the output layer,
+        # u + leaky(pw(dw(u))): the only nonlinear layers there otherwise are the stem and u2,
+        # and most of the student's error is at the finest scales. Registered last so that a
+        # checkpoint without them keeps its parameter order (Adam's state is keyed by index).
+        self.refine = nn.ModuleList(DS(w1, w1) for _ in range(refine))
 
     def generator(self, x):
         f0 = self.stem(x)
@@ -105,6 +110,8 @@ class Student(nn.Module):
         u = upsample_tf1(self.u1_pw(h))
         u = self.u1b(self.u1a(torch.cat([u, f1], 1)))
         u = self.u2(torch.cat([upsample_tf1(u), f0], 1))
+        for r in self.refine:
+            u = r(u) + u
         return self.out_conv(u) + x
 
     def forward(self, x):
@@ -134,6 +141,27 @@ def grow_out_conv(state, opt_state, out_k):
         for name in ("exp_avg", "exp_avg_sq"):
             t = opt_state["state"][idx][name]
             opt_state["state"][idx][name] = F.pad(t, (p, p, p, p))
+
+
+def grow_refine(state, opt_state, model):
+    """Adds the full-resolution refine blocks model has and state lacks (model's fresh
+    depthwise weights, zero pointwise weights and biases: each block adds leaky(0) = 0, so the
+    function is the same), in place; Adam's state, if given, gets their parameters with no
+    moments. Their parameters come last in model's order (Student registers them last)."""
+    fresh = model.state_dict()
+    names = list(fresh.keys())
+    old = [n for n in names if n in state]
+    if old != names[:len(old)] or len(old) != len(state):
+        raise ValueError("the checkpoint's parameters are not a prefix of the model's")
+    for n in old:
+        if state[n].shape != fresh[n].shape:
+            raise ValueError("%s: %s in the checkpoint, %s in the model" % (n, tuple(state[n].shape), tuple(fresh[n].shape)))
+    for n in names[len(old):]:
+        if not n.startswith("refine."):
+            raise ValueError("can only add refine blocks, not %s" % n)
+        state[n] = torch.zeros_like(fresh[n]) if ".pw." in n else fresh[n].clone()
+    if opt_state is not None:
+        opt_state["param_groups"][0]["params"] += list(range(len(old), len(names)))
 
 
 # ---------------------------------------------------------------- export to libcartoon's format
@@ -178,6 +206,10 @@ def _graph_and_tensors(m):
     nodes.append({"name": "u2_up", "op": "upsample", "inputs": [u], "factor": 2, "mode": "bilinear_tf1"})
     nodes.append({"name": "u2_cat", "op": "concat", "inputs": ["u2_up", f0]})
     u = ds("u2", m.u2, "u2_cat")
+    for r, d in enumerate(m.refine):
+        y = ds("f%d" % r, d, u)
+        nodes.append({"name": "f%d_add" % r, "op": "add", "inputs": [y, u]})
+        u = "f%d_add" % r
     conv("out_conv", m.out_conv, u)
     nodes.append({"name": "gen", "op": "add", "inputs": ["out_conv", "input"]})
     nodes.append({"name": "final", "op": "guided_filter", "inputs": ["input", "gen"], "radius": 1,

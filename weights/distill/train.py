@@ -10,6 +10,8 @@ guided filter, as the engine runs it) plus 0.5 x L1 on its horizontal and vertic
 an 8 px band at every crop edge left out of the loss (the teacher saw the whole image there);
 --loss mse squares the differences instead; --out-k 5 widens the RGB output layer's window,
 growing a resumed 3 x 3 checkpoint with zero taps (the same function to start from);
+--refine N adds N residual depthwise + pointwise blocks at full resolution before it, grown
+into a resumed checkpoint with zero pointwise weights (again the same function to start from);
 --balance P weights each photo's loss by (median / MSE(input, teacher))^P (tried at 0.5 on the
 fourth schedule: no difference in the held-out or training-photo scores; off by default).
 Adam with a warm-up and a cosine decay over the wall-clock budget (or over --steps). A checkpoint is written to
@@ -31,7 +33,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from student import Student, export, grow_out_conv  # noqa: E402
+from student import Student, export, grow_out_conv, grow_refine  # noqa: E402
 
 BAND = 8
 
@@ -126,6 +128,9 @@ def main():
     ap.add_argument("--out-k", type=int, default=0,
                     help="the RGB output convolution's kernel (default 3, or the checkpoint's); a larger "
                          "one than the checkpoint's grows it with zeros: the same function, more capacity")
+    ap.add_argument("--refine", type=int, default=-1,
+                    help="full-resolution residual blocks before the RGB output (default the checkpoint's, "
+                         "or 0); more than the checkpoint has are grown in with zero pointwise weights")
     ap.add_argument("--loss", choices=("l1", "mse"), default="l1",
                     help="absolute or squared differences (on the output and its x and y differences)")
     a = ap.parse_args()
@@ -155,7 +160,8 @@ def main():
     torch.manual_seed(a.seed)
     st = torch.load(ck, map_location=dev) if os.path.exists(ck) else None
     out_k = a.out_k or (st.get("out_k", 3) if st else 3)
-    model = Student(a.width, out_k).to(dev, memory_format=torch.channels_last)
+    refine = a.refine if a.refine >= 0 else (st.get("refine", 0) if st else 0)
+    model = Student(a.width, out_k, refine).to(dev, memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     step, elapsed = 0, 0.0
     rng = np.random.default_rng(a.seed)
@@ -164,6 +170,13 @@ def main():
             grow_out_conv(st["model"], st["opt"], out_k)
             say("RGB output convolution grown from %d x %d to %d x %d (zero taps: the same function)"
                 % (st.get("out_k", 3), st.get("out_k", 3), out_k, out_k))
+        if st.get("refine", 0) != refine:
+            if st.get("refine", 0) > refine:
+                raise SystemExit("the checkpoint has %d refine blocks; --refine %d would drop some"
+                                 % (st.get("refine", 0), refine))
+            grow_refine(st["model"], st["opt"], model)
+            say("%d full-resolution refine block(s) grown in (zero pointwise weights: the same function)"
+                % (refine - st.get("refine", 0)))
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, elapsed = st["step"], st["elapsed"]
@@ -177,7 +190,8 @@ def main():
 
     def save():
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "elapsed": elapsed, "width": a.width, "out_k": out_k}, ck + ".tmp")
+                    "elapsed": elapsed, "width": a.width, "out_k": out_k,
+                    "refine": refine}, ck + ".tmp")
         os.replace(ck + ".tmp", ck)
 
     t0 = time.time() - elapsed
