@@ -390,12 +390,19 @@ static int start(pthread_t *t, worker *w, int n, void *(*fn)(void *), run *r, in
     return k;
 }
 
-/* The checks both entry points make; OK to go on. */
-static cartoon_status check_args(cartoon_context *const *contexts, int n_contexts, const cartoon_batch_options *o,
-                                 const char *what, ct_err *e)
+/* What both entry points do first: clear the message and the summary, take the defaults for
+ * NULL options (*o points into *defaults then), check the arguments. OK to go on. */
+static cartoon_status begin(cartoon_context *const *contexts, int n_contexts, const cartoon_batch_options **o,
+                            cartoon_batch_options *defaults, size_t summary[3], const char *what, ct_err *e)
 {
+    if (e->buf && e->size) e->buf[0] = 0;
+    if (summary) summary[0] = summary[1] = summary[2] = 0;
+    if (!*o) {
+        cartoon_batch_options_default(defaults);
+        *o = defaults;
+    }
     if (!contexts || n_contexts < 1) return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "%s: no context", what);
-    if (o->load_threads < 0 || o->save_threads < 0 || o->window < 0)
+    if ((*o)->load_threads < 0 || (*o)->save_threads < 0 || (*o)->window < 0)
         return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "%s: negative thread count or window", what);
     for (int k = 0; k < n_contexts; k++)
         if (!contexts[k]) return ct_fail(e, CARTOON_E_INVALID_ARGUMENT, "%s: context %d is NULL", what, k);
@@ -411,12 +418,9 @@ cartoon_status cartoon_batch_run(cartoon_context *const *contexts, int n_context
                                  size_t err_size)
 {
     ct_err e = {err, err_size};
-    if (err && err_size) err[0] = 0;
-    if (summary) summary[0] = summary[1] = summary[2] = 0;
     cartoon_batch_options defaults;
-    cartoon_batch_options_default(&defaults);
-    const cartoon_batch_options *o = options ? options : &defaults;
-    cartoon_status st = check_args(contexts, n_contexts, o, "cartoon_batch_run", &e);
+    const cartoon_batch_options *o = options;
+    cartoon_status st = begin(contexts, n_contexts, &o, &defaults, summary, "cartoon_batch_run", &e);
     if (st) return st;
     if (!items && n_items) return ct_fail(&e, CARTOON_E_INVALID_ARGUMENT, "cartoon_batch_run: items is NULL");
     if (n_items == 0) return CARTOON_OK;
@@ -428,12 +432,9 @@ cartoon_status cartoon_batch_run_stream(cartoon_context *const *contexts, int n_
                                         char *err, size_t err_size)
 {
     ct_err e = {err, err_size};
-    if (err && err_size) err[0] = 0;
-    if (summary) summary[0] = summary[1] = summary[2] = 0;
     cartoon_batch_options defaults;
-    cartoon_batch_options_default(&defaults);
-    const cartoon_batch_options *o = options ? options : &defaults;
-    cartoon_status st = check_args(contexts, n_contexts, o, "cartoon_batch_run_stream", &e);
+    const cartoon_batch_options *o = options;
+    cartoon_status st = begin(contexts, n_contexts, &o, &defaults, summary, "cartoon_batch_run_stream", &e);
     if (st) return st;
     if (!source) return ct_fail(&e, CARTOON_E_INVALID_ARGUMENT, "cartoon_batch_run_stream: no source");
     return run_pipeline(contexts, n_contexts, NULL, SIZE_MAX, source, source_user, o, summary, &e);
