@@ -29,78 +29,39 @@ static inline vf NAME(act)(vf v, ct_act act, float alpha)
 
 /* ---- the depthwise of one source into the chunk buffer */
 
-/* Four neighbouring output pixels of a 3x3 depthwise (stride st, 1 or 2, a constant where
- * this is inlined) whose windows lie inside the row, the first starting at column rx of the
- * row arrays: channels [0, cv) of source q in whole vectors, into o (the first pixel's place
- * in the chunk buffer, at the source's first channel). The loop over channels is inside the
- * pixel group, so each input row is read as one contiguous run of (3 + 3 st) pixels, every
- * input vector feeds up to three FMAs, and four accumulator chains run side by side; products
- * are summed row by row, column by column, as the naive kernel sums them. */
-static inline __attribute__((always_inline)) void NAME(dw3x4)(const ct_dwpw_job *j, const float *const *rows,
-                                                              int cs, int c0, int cv, int rx, float *o, const int st)
+/* N (4 or 8, a constant where this is inlined) neighbouring output pixels of a 3x3 depthwise
+ * (stride st, 1 or 2, likewise constant) whose windows lie inside the row, the first starting
+ * at column rx of the row arrays: channels [0, cv) of source q in whole vectors, into o (the
+ * first pixel's place in the chunk buffer, at the source's first channel). The loop over
+ * channels is inside the pixel group, so each input row is read as one contiguous run of
+ * ((N - 1) st + 3) pixels, every input vector feeds up to three FMAs, and N accumulator chains
+ * run side by side (eight hide the FMA latency that four, of nine dependent FMAs each, leave
+ * exposed); products are summed row by row, column by column, as the naive kernel sums them.
+ * The loops over the N pixels unroll completely, so the accumulators live in registers. */
+static inline __attribute__((always_inline)) void NAME(dw3xn)(const ct_dwpw_job *j, const float *const *rows,
+                                                              int cs, int c0, int cv, int rx, float *o, const int st,
+                                                              const int n)
 {
     const size_t C = (size_t)j->dw.cin, ldb = j->ldb;
     for (int cb = 0; cb < cv; cb += VL) {
-        vf a0 = VZERO, a1 = VZERO, a2 = VZERO, a3 = VZERO;
+        vf a[8];
+#pragma GCC unroll 8
+        for (int q = 0; q < n; q++) a[q] = VZERO;
         for (int r = 0; r < 3; r++) {
             if (!rows[r]) continue;
             const float *p = rows[r] + (size_t)rx * cs + cb;
             const float *wp = j->dw_w + 3 * r * C + c0 + cb;
             const vf w0 = VLOAD(wp), w1 = VLOAD(wp + C), w2 = VLOAD(wp + 2 * C);
-            const vf x0 = VLOAD(p), x1 = VLOAD(p + cs), x2 = VLOAD(p + 2 * cs);
-            a0 = VFMA(x0, w0, a0); a0 = VFMA(x1, w1, a0); a0 = VFMA(x2, w2, a0);
-            if (st == 1) {
-                const vf x3 = VLOAD(p + 3 * cs), x4 = VLOAD(p + 4 * cs), x5 = VLOAD(p + 5 * cs);
-                a1 = VFMA(x1, w0, a1); a1 = VFMA(x2, w1, a1); a1 = VFMA(x3, w2, a1);
-                a2 = VFMA(x2, w0, a2); a2 = VFMA(x3, w1, a2); a2 = VFMA(x4, w2, a2);
-                a3 = VFMA(x3, w0, a3); a3 = VFMA(x4, w1, a3); a3 = VFMA(x5, w2, a3);
-            } else {
-                const vf x3 = VLOAD(p + 3 * cs), x4 = VLOAD(p + 4 * cs);
-                a1 = VFMA(x2, w0, a1); a1 = VFMA(x3, w1, a1); a1 = VFMA(x4, w2, a1);
-                const vf x5 = VLOAD(p + 5 * cs), x6 = VLOAD(p + 6 * cs);
-                a2 = VFMA(x4, w0, a2); a2 = VFMA(x5, w1, a2); a2 = VFMA(x6, w2, a2);
-                const vf x7 = VLOAD(p + 7 * cs), x8 = VLOAD(p + 8 * cs);
-                a3 = VFMA(x6, w0, a3); a3 = VFMA(x7, w1, a3); a3 = VFMA(x8, w2, a3);
+#pragma GCC unroll 8
+            for (int q = 0; q < n; q++) {
+                a[q] = VFMA(VLOAD(p + (size_t)(st * q) * cs), w0, a[q]);
+                a[q] = VFMA(VLOAD(p + (size_t)(st * q + 1) * cs), w1, a[q]);
+                a[q] = VFMA(VLOAD(p + (size_t)(st * q + 2) * cs), w2, a[q]);
             }
         }
         const vf bias = j->dw_b ? VLOAD(j->dw_b + c0 + cb) : VZERO;
-        VSTORE(o + cb, NAME(act)(VADD(a0, bias), j->dw_act, j->dw_alpha));
-        VSTORE(o + ldb + cb, NAME(act)(VADD(a1, bias), j->dw_act, j->dw_alpha));
-        VSTORE(o + 2 * ldb + cb, NAME(act)(VADD(a2, bias), j->dw_act, j->dw_alpha));
-        VSTORE(o + 3 * ldb + cb, NAME(act)(VADD(a3, bias), j->dw_act, j->dw_alpha));
-    }
-}
-
-/* Eight neighbouring output pixels, as NAME(dw3x4) computes four: eight accumulator chains
- * hide the FMA latency that four (nine dependent FMAs each) leave exposed. The same
- * products summed in the same order, so the same bits. */
-static inline __attribute__((always_inline)) void NAME(dw3x8)(const ct_dwpw_job *j, const float *const *rows,
-                                                              int cs, int c0, int cv, int rx, float *o, const int st)
-{
-    const size_t C = (size_t)j->dw.cin, ldb = j->ldb;
-    for (int cb = 0; cb < cv; cb += VL) {
-        vf a0 = VZERO, a1 = VZERO, a2 = VZERO, a3 = VZERO, a4 = VZERO, a5 = VZERO, a6 = VZERO, a7 = VZERO;
-        for (int r = 0; r < 3; r++) {
-            if (!rows[r]) continue;
-            const float *p = rows[r] + (size_t)rx * cs + cb;
-            const float *wp = j->dw_w + 3 * r * C + c0 + cb;
-            const vf w0 = VLOAD(wp), w1 = VLOAD(wp + C), w2 = VLOAD(wp + 2 * C);
-#define DW8(q)                                                                                                    \
-    a##q = VFMA(VLOAD(p + (size_t)(st * (q)) * cs), w0, a##q);                                                    \
-    a##q = VFMA(VLOAD(p + (size_t)(st * (q) + 1) * cs), w1, a##q);                                                \
-    a##q = VFMA(VLOAD(p + (size_t)(st * (q) + 2) * cs), w2, a##q);
-            DW8(0) DW8(1) DW8(2) DW8(3) DW8(4) DW8(5) DW8(6) DW8(7)
-#undef DW8
-        }
-        const vf bias = j->dw_b ? VLOAD(j->dw_b + c0 + cb) : VZERO;
-        VSTORE(o + cb, NAME(act)(VADD(a0, bias), j->dw_act, j->dw_alpha));
-        VSTORE(o + ldb + cb, NAME(act)(VADD(a1, bias), j->dw_act, j->dw_alpha));
-        VSTORE(o + 2 * ldb + cb, NAME(act)(VADD(a2, bias), j->dw_act, j->dw_alpha));
-        VSTORE(o + 3 * ldb + cb, NAME(act)(VADD(a3, bias), j->dw_act, j->dw_alpha));
-        VSTORE(o + 4 * ldb + cb, NAME(act)(VADD(a4, bias), j->dw_act, j->dw_alpha));
-        VSTORE(o + 5 * ldb + cb, NAME(act)(VADD(a5, bias), j->dw_act, j->dw_alpha));
-        VSTORE(o + 6 * ldb + cb, NAME(act)(VADD(a6, bias), j->dw_act, j->dw_alpha));
-        VSTORE(o + 7 * ldb + cb, NAME(act)(VADD(a7, bias), j->dw_act, j->dw_alpha));
+#pragma GCC unroll 8
+        for (int q = 0; q < n; q++) VSTORE(o + q * ldb + cb, NAME(act)(VADD(a[q], bias), j->dw_act, j->dw_alpha));
     }
 }
 
@@ -162,12 +123,12 @@ static void NAME(dw)(const ct_dwpw_job *j, int q, int c0, int x0, int np, float 
         const int ix = x * st - s->pad_left;
         float *o = buf + (size_t)(x - x0) * j->ldb + c0;
         if (s->k == 3 && (st == 1 || st == 2) && ix >= 0 && x + 8 <= x0 + np && ix + 7 * st + 3 <= s->w) {
-            if (st == 1) NAME(dw3x8)(j, rows, cs, c0, cv, ix - bx, o, 1);
-            else NAME(dw3x8)(j, rows, cs, c0, cv, ix - bx, o, 2);
+            if (st == 1) NAME(dw3xn)(j, rows, cs, c0, cv, ix - bx, o, 1, 8);
+            else NAME(dw3xn)(j, rows, cs, c0, cv, ix - bx, o, 2, 8);
             x += 8;
         } else if (s->k == 3 && (st == 1 || st == 2) && ix >= 0 && x + 4 <= x0 + np && ix + 3 * st + 3 <= s->w) {
-            if (st == 1) NAME(dw3x4)(j, rows, cs, c0, cv, ix - bx, o, 1);
-            else NAME(dw3x4)(j, rows, cs, c0, cv, ix - bx, o, 2);
+            if (st == 1) NAME(dw3xn)(j, rows, cs, c0, cv, ix - bx, o, 1, 4);
+            else NAME(dw3xn)(j, rows, cs, c0, cv, ix - bx, o, 2, 4);
             x += 4;
         } else {
             NAME(dw_px)(j, rows, bx, cs, c0, cv, x, o);
