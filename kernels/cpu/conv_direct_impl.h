@@ -129,10 +129,7 @@ static void NAME(trio24)(const ct_direct_job *j, int oy, int ox, int ix0, int cb
         const float *r = fe.residual ? j->ep->residual + ((size_t)oy * s->ow + ox) * N + cb : NULL;
         const float *bs = j->ep->bias + cb;
         const vf bv0 = VLOAD(bs), bv1 = VLOAD(bs + 8), bv2 = VLOAD(bs + 16), va = VSET1(j->ep->alpha);
-#define TRIO(p, x0, x1, x2)                                                                                       \
-    NAME(put)(o + (p) * N, NAME(ep1)(x0, bv0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                          \
-    NAME(put)(o + (p) * N + 8, NAME(ep1)(x1, bv1, va, R_ ? r + (p) * N + 8 : NULL, L_, R_), S_);                  \
-    NAME(put)(o + (p) * N + 16, NAME(ep1)(x2, bv2, va, R_ ? r + (p) * N + 16 : NULL, L_, R_), S_);
+#define TRIO(p, x0, x1, x2) CT_EP_PUT((p) * N, x0, bv0) CT_EP_PUT((p) * N + 8, x1, bv1) CT_EP_PUT((p) * N + 16, x2, bv2)
         CT_EP_DISPATCH(fe, TRIO(0, a0, a1, a2) TRIO(1, b0, b1, b2) TRIO(2, c0, c1, c2))
 #undef TRIO
         return;
@@ -217,8 +214,8 @@ static void NAME(row_cout)(const ct_direct_job *j, int oy)
                 const vf bv0 = VLOAD(j->ep->bias + cb), va = VSET1(j->ep->alpha);
                 const vf bv1 = VL == 8 ? VLOAD(j->ep->bias + cb + VL) : VZERO; /* 16 lanes: one vector */
 #define SIX(p, x0, x1)                                                                                            \
-    NAME(put)(o + (p) * N, NAME(ep1)(x0, bv0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                          \
-    if (VL == 8) NAME(put)(o + (p) * N + VL, NAME(ep1)(x1, bv1, va, R_ ? r + (p) * N + VL : NULL, L_, R_), S_);
+    CT_EP_PUT((p) * N, x0, bv0)                                                                                   \
+    if (VL == 8) CT_EP_PUT((p) * N + VL, x1, bv1)
                 CT_EP_DISPATCH(fe, SIX(0, a00, a01) SIX(1, a10, a11) SIX(2, a20, a21) SIX(3, a30, a31)
                                        SIX(4, a40, a41) SIX(5, a50, a51))
 #undef SIX

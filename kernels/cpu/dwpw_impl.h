@@ -320,8 +320,9 @@ static inline __attribute__((always_inline)) void NAME(store)(const ct_dwpw_job 
  * loaded feeds MR FMAs and every broadcast input one or two; the accumulators stay in
  * registers for the whole K loop. Only the first m <= MR pixels are stored (all MR rows of a
  * must be readable). */
-static __attribute__((noinline)) void NAME(block)(const ct_dwpw_job *j, const float *a, size_t lda, const float *w, int K, size_t px, int co,
-                        int n, int m, const char *const *pl, int npl)
+static __attribute__((noinline)) void NAME(block)(const ct_dwpw_job *j, const float *a, size_t lda, const float *w,
+                                                  int K, size_t px, int co, int n, int m, const char *const *pl,
+                                                  int npl)
 {
     FOR_MR(DECL)
     /* one prefetch every other k, from a loop of two k steps while there are lines left, then
@@ -356,8 +357,7 @@ static __attribute__((noinline)) void NAME(block)(const ct_dwpw_job *j, const fl
         const vf b0 = VLOAD(j->ep->bias + co), b1 = VLOAD(j->ep->bias + co + VL), va = VSET1(j->ep->alpha);
 #define FASTPX(p)                                                                                                 \
     if ((p) < m) {                                                                                                \
-        NAME(put)(o + (p) * N, NAME(ep1)(c##p##a, b0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                  \
-        NAME(put)(o + (p) * N + VL, NAME(ep1)(c##p##b, b1, va, R_ ? r + (p) * N + VL : NULL, L_, R_), S_);        \
+        CT_EP_PUT((p) * N, c##p##a, b0) CT_EP_PUT((p) * N + VL, c##p##b, b1)                                      \
     }
         CT_EP_DISPATCH(fe, FOR_MR(FASTPX))
 #undef FASTPX
@@ -403,9 +403,7 @@ static void NAME(block3)(const ct_dwpw_job *j, const float *a, size_t lda, const
         const vf va = VSET1(j->ep->alpha);
 #define FASTPX(p)                                                                                                 \
     if ((p) < m) {                                                                                                \
-        NAME(put)(o + (p) * N, NAME(ep1)(c##p##a, b0, va, R_ ? r + (p) * N : NULL, L_, R_), S_);                  \
-        NAME(put)(o + (p) * N + VL, NAME(ep1)(c##p##b, b1, va, R_ ? r + (p) * N + VL : NULL, L_, R_), S_);        \
-        NAME(put)(o + (p) * N + 2 * VL, NAME(ep1)(c##p##c, b2, va, R_ ? r + (p) * N + 2 * VL : NULL, L_, R_), S_); \
+        CT_EP_PUT((p) * N, c##p##a, b0) CT_EP_PUT((p) * N + VL, c##p##b, b1) CT_EP_PUT((p) * N + 2 * VL, c##p##c, b2) \
     }
         CT_EP_DISPATCH(fe, FASTPX(0) FASTPX(1) FASTPX(2) FASTPX(3))
 #undef FASTPX

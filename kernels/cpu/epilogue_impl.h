@@ -4,8 +4,10 @@
  * The same operations in the same order as ct_epilogue's general form, so the same bits.
  * Included by the kernel templates (dwpw_impl.h, conv_direct_impl.h) after their vector
  * vocabulary and NAME. A block of stores is written once, as
- *     CT_EP_DISPATCH(fe, { ...NAME(put)(o, NAME(ep1)(acc, bias, va, res, L_, R_), S_)... })
- * and compiled eight times, with L_ (leaky), R_ (residual) and S_ (stream) constants. */
+ *     CT_EP_DISPATCH(fe, ...CT_EP_PUT(offset, acc, bias)...)
+ * and compiled eight times, with L_ (leaky), R_ (residual) and S_ (stream) constants;
+ * CT_EP_PUT stores one vector at o + offset (its residual from r + offset, alpha from va), o, r
+ * and va being the block's locals. */
 #include <stdint.h>
 
 typedef struct {
@@ -45,6 +47,9 @@ static inline __attribute__((always_inline)) void NAME(put)(float *o, vf x, cons
     if (stream) VSTREAM(o, x);
     else VSTORE(o, x);
 }
+
+#define CT_EP_PUT(off, x, b)                                                                                      \
+    NAME(put)(o + (off), NAME(ep1)((x), (b), va, R_ ? r + (off) : NULL, L_, R_), S_);
 
 #define CT_EP_CASE(n, BODY)                                                                                       \
     case n: {                                                                                                     \
