@@ -14,7 +14,9 @@
 #   to fine-tune, carried too: its weights and Adam's moments, a new schedule of MINUTES; WIDTH
 #   must be its width), LOSS (l1 or mse, train.py --loss; default l1), OUT_K (the RGB output
 #   layer's kernel, train.py --out-k; default the checkpoint's, else 3; larger than a resumed
-#   checkpoint's grows it with zero taps), DEVICE (cuda; cpu runs the same steps here,
+#   checkpoint's grows it with zero taps), REFINE (full-resolution residual blocks, train.py
+#   --refine; default the checkpoint's, else 0; more than a resumed checkpoint's are grown in
+#   keeping its function), DEVICE (cuda; cpu runs the same steps here,
 #   to try the script), PYTHON (python3: the one with torch), OUT (./gpu-train-out).
 # Files in $OUT: machine.txt, train.log (held-out scores every minute, ms per step),
 #   checkpoint.pt (resumable, here or there), cartoon-student.safetensors (fp16, the model file).
@@ -30,6 +32,7 @@ DEVICE=${DEVICE:-cuda}
 PYTHON=${PYTHON:-python3}
 LOSS=${LOSS:-l1}
 OUT_K=${OUT_K:-0}
+REFINE=${REFINE:--1}
 OUT=${OUT:-$PWD/gpu-train-out}
 cd "$(dirname "$0")/.." || exit 2
 mkdir -p "$OUT" || exit 2
@@ -39,7 +42,7 @@ if [ ! -f "$PACK/manifest.json" ]; then
     exit 2
 fi
 {
-    echo "gpu-train: $(date -u +%Y-%m-%dT%H:%M:%SZ) MINUTES=$MINUTES WIDTH=$WIDTH BATCH=$BATCH CROP=$CROP LR=$LR LOSS=$LOSS OUT_K=$OUT_K DEVICE=$DEVICE"
+    echo "gpu-train: $(date -u +%Y-%m-%dT%H:%M:%SZ) MINUTES=$MINUTES WIDTH=$WIDTH BATCH=$BATCH CROP=$CROP LR=$LR LOSS=$LOSS OUT_K=$OUT_K REFINE=$REFINE DEVICE=$DEVICE"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1
     "$PYTHON" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" 2>&1
     nproc
@@ -59,7 +62,7 @@ fi
 # A held-out score and a checkpoint every minute: a call cut short still returns a model.
 PYTHONUNBUFFERED=1 "$PYTHON" weights/distill/train.py "$PACK" "$RUN" --device "$DEVICE" --minutes "$MINUTES" \
     --width "$WIDTH" --batch "$BATCH" --crop "$CROP" --lr "$LR" --threads "$(nproc)" \
-    --loss "$LOSS" --out-k "$OUT_K" --eval-minutes 1 --checkpoint-minutes 1 $RESTART
+    --loss "$LOSS" --out-k "$OUT_K" --refine "$REFINE" --eval-minutes 1 --checkpoint-minutes 1 $RESTART
 rc=$?
 for f in train.log checkpoint.pt cartoon-student.safetensors; do
     [ -f "$RUN/$f" ] && mv "$RUN/$f" "$OUT/$f"
