@@ -145,6 +145,44 @@ def case_grow_refine(mods):
         pass
 
 
+def case_export_script(mods):
+    """export.py builds the checkpoint's architecture (width, output window, refine blocks) and
+    writes the golden from the fp16-rounded weights."""
+    import json
+    import struct
+    import numpy as np
+    import torch
+    student, _ = mods
+    torch.manual_seed(8)
+    m = student.Student(8, 5, 1)
+    randomize(m, torch, 9)
+    with tempfile.TemporaryDirectory() as d:
+        ck, out, gold = os.path.join(d, "c.pt"), os.path.join(d, "s.safetensors"), os.path.join(d, "g.npy")
+        torch.save({"model": m.state_dict(), "step": 7, "width": 8, "out_k": 5, "refine": 1}, ck)
+        r = subprocess.run([sys.executable, os.path.join(HERE, "..", "weights", "distill", "export.py"), ck, out,
+                            "--golden", gold], capture_output=True, text=True)
+        if not T.check(r.returncode == 0, "export.py exit %d: %s" % (r.returncode, r.stderr.strip()[-300:])):
+            return
+        with open(out, "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]
+            header = json.loads(f.read(n))
+        names = [nd["name"] for nd in json.loads(header["__metadata__"]["graph"])["nodes"]]
+        T.check(["f0_dw", "f0_pw", "f0_add"] == [x for x in names if x.startswith("f")][:3], "refine nodes %s" % names)
+        T.check(header["out_conv.weight"]["shape"] == [3, 5, 5, 8], "out_conv %s" % header["out_conv.weight"]["shape"])
+        got = np.load(gold)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(p.half().float())
+        h, w = got.shape[:2]
+        yy, xx, cc = np.meshgrid(np.arange(h), np.arange(w), np.arange(3), indexing="ij")
+        rgb = ((xx * 7 + yy * 13 + cc * 50 + (xx * yy) % 23 * 5) % 256).astype(np.float32)  # test_student.c's input
+        x = torch.from_numpy(rgb[..., ::-1].copy()).permute(2, 0, 1)[None] / 127.5 - 1
+        xp = torch.nn.functional.pad(x, (0, -w % 4, 0, -h % 4), mode="replicate")
+        want = m(xp)[0, :, :h, :w].permute(1, 2, 0).numpy()
+    d = float(np.abs(got - want).max())
+    T.check(d <= 1e-5, "golden differs from the fp16 model's forward by %g" % d)
+
+
 def case_engine(mods, out_k, refine=0):
     import numpy as np
     import torch
@@ -189,6 +227,7 @@ def main():
     T.case("distill_loss_matches_sums", case_loss, mods)
     T.case("distill_grow_out_conv_keeps_the_function", case_grow, mods)
     T.case("distill_grow_refine_keeps_the_function", case_grow_refine, mods)
+    T.case("distill_export_script_builds_the_checkpoints_model", case_export_script, mods)
     if not os.access(CARTOONIZE, os.X_OK):
         T.skip("distill_export_runs_in_the_engine", "no %s (make first)" % CARTOONIZE)
     else:
