@@ -68,28 +68,32 @@ def case_loss(mods):
         T.check(abs(got - want) <= 1e-5 * abs(want), "%s weighted loss %r, by hand %r" % (kind, got, want))
 
 
+def grown(torch, before, seed, grow, after):
+    """before (randomized from seed) after one Adam step, its state and Adam's grown by
+    grow(state, opt_state) and loaded into after. Returns the input, the largest difference
+    between the two models' outputs on it, and the grown state and Adam state."""
+    randomize(before, torch, seed)
+    opt = torch.optim.Adam(before.parameters(), lr=1e-3)
+    x = torch.rand(2, 3, 36, 44) * 2 - 1
+    before(x).abs().mean().backward()
+    opt.step()  # Adam's moments exist now
+    before.eval()
+    state, opt_state = before.state_dict(), opt.state_dict()
+    grow(state, opt_state)
+    after.load_state_dict(state)
+    after.eval()
+    with torch.no_grad():
+        d = float((after(x) - before(x)).abs().max())
+    return x, d, state, opt_state
+
+
 def case_grow(mods):
     import torch
     student, _ = mods
     torch.manual_seed(2)
-    m3 = student.Student(8)
-    randomize(m3, torch, 3)
-    opt = torch.optim.Adam(m3.parameters(), lr=1e-3)
-    x = torch.rand(2, 3, 36, 44) * 2 - 1
-    m3(x).abs().mean().backward()
-    opt.step()  # Adam's moments exist now
-    m3.eval()
-    with torch.no_grad():
-        y3 = m3(x)
-    state, opt_state = m3.state_dict(), opt.state_dict()
-    student.grow_out_conv(state, opt_state, 5)
+    m3, m5 = student.Student(8), student.Student(8, 5)
+    x, d, state, opt_state = grown(torch, m3, 3, lambda st, op: student.grow_out_conv(st, op, 5), m5)
     T.check(tuple(state["out_conv.conv.weight"].shape) == (3, 8, 5, 5), "grown weight shape")
-    m5 = student.Student(8, 5)
-    m5.load_state_dict(state)
-    m5.eval()
-    with torch.no_grad():
-        y5 = m5(x)
-    d = float((y5 - y3).abs().max())
     T.check(d <= 1e-6, "grown model differs by %g" % d)
     opt5 = torch.optim.Adam(m5.parameters(), lr=1e-3)
     opt5.load_state_dict(opt_state)
@@ -108,23 +112,8 @@ def case_grow_refine(mods):
     import torch
     student, _ = mods
     torch.manual_seed(6)
-    m0 = student.Student(8, 5)
-    randomize(m0, torch, 7)
-    opt = torch.optim.Adam(m0.parameters(), lr=1e-3)
-    x = torch.rand(2, 3, 36, 44) * 2 - 1
-    m0(x).abs().mean().backward()
-    opt.step()
-    m0.eval()
-    with torch.no_grad():
-        y0 = m0(x)
-    state, opt_state = m0.state_dict(), opt.state_dict()
-    m1 = student.Student(8, 5, refine=1)
-    student.grow_refine(state, opt_state, m1)
-    m1.load_state_dict(state)
-    m1.eval()
-    with torch.no_grad():
-        y1 = m1(x)
-    d = float((y1 - y0).abs().max())
+    m0, m1 = student.Student(8, 5), student.Student(8, 5, refine=1)
+    x, d, state, opt_state = grown(torch, m0, 7, lambda st, op: student.grow_refine(st, op, m1), m1)
     T.check(d <= 1e-6, "model with a refine block grown in differs by %g" % d)
     T.check(float(m1.refine[0].dw.conv.weight.abs().sum()) > 0, "the refine block's depthwise starts random")
     opt1 = torch.optim.Adam(m1.parameters(), lr=1e-3)
