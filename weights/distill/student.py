@@ -1,8 +1,9 @@
 """The student network (widths w/2w/4w: "S24" is w = 24; its RGB output layer k x k, 3 unless
-grown; optionally "refine" blocks at full resolution, 0 unless grown) in PyTorch, with the exact semantics the C engine runs (docs/model-format.md):
-TensorFlow SAME padding (stride-2 convs pad after), TF1 asymmetric bilinear x2 upsampling, the
-clipped-window guided filter. export() writes it as a libcartoon model file, so what was
-trained is what runs (tests/test_distill.py checks that through cartoonize).
+grown; "refine" blocks at full resolution, none unless grown) in PyTorch, with the exact
+semantics the C engine runs (docs/model-format.md): TensorFlow SAME padding (stride-2 convs
+pad after), TF1 asymmetric bilinear x2 upsampling, the clipped-window guided filter. export()
+writes it as a libcartoon model file, so what was trained is what runs (tests/test_distill.py
+checks that through cartoonize).
 """
 import json
 import struct
