@@ -246,12 +246,15 @@ static void test_v16_matches_avx512(void)
         ct_conv_shape s;
         ct_conv_shape_init(&s, x->h, x->w, cin, cin, x->k, x->stride);
         size_t px = (size_t)x->h * x->w, no = (size_t)s.oh * s.ow * x->cout;
+        size_t ppx = px * x->c[0] / cin; /* the first source read as pixels of cin channels */
+        /* the pointwise run writes ppx * cout floats, more than the dwpw output when stride 2 */
+        size_t nab = ppx * x->cout > no ? ppx * x->cout : no;
         float *stored[3], *full[3];
         ct_dwpw_src src[3];
         make_sources(x, stored, full, src);
         float *dw_w = rnd((size_t)x->k * x->k * cin, -0.4f, 0.4f), *dw_b = rnd((size_t)cin, -0.3f, 0.3f);
         float *pw_w = rnd((size_t)x->cout * cin, -0.3f, 0.3f), *pw_b = rnd((size_t)x->cout, -0.5f, 0.5f);
-        float *res = rnd(no, -1, 1), *a = malloc(no * 4), *b = malloc(no * 4);
+        float *res = rnd(nab, -1, 1), *a = malloc(nab * 4), *b = malloc(nab * 4);
         ct_epilogue ep = {pw_b, ACT_LEAKY_RELU, 0.2f, res, ACT_NONE, 0};
         ct_pointwise *pw = NULL;
         CHECK(ct_pointwise_create(pw_w, cin, x->cout, &pw) == CARTOON_OK);
@@ -259,7 +262,6 @@ static void test_v16_matches_avx512(void)
         CHECK(ct_dwpw_run(src, x->n_src, &s, dw_w, dw_b, ACT_NONE, 0, pw, &ep, a, scratch, pool, ct_dwpw_tile_avx512) == CARTOON_OK);
         CHECK(ct_dwpw_run(src, x->n_src, &s, dw_w, dw_b, ACT_NONE, 0, pw, &ep, b, scratch, pool, ct_dwpw_tile_v16_avx2) == CARTOON_OK);
         CHECKF(!memcmp(a, b, no * 4), "dwpw case %zu: avx512 and v16-avx2 differ (max %g)", c, max_abs_diff(a, b, no));
-        size_t ppx = px * x->c[0] / cin; /* the first source read as pixels of cin channels */
         CHECK(ct_pointwise_run(pw, full[0], ppx, &ep, a, pool, ct_pw_chunk_avx512) == CARTOON_OK);
         CHECK(ct_pointwise_run(pw, full[0], ppx, &ep, b, pool, ct_pw_chunk_v16_avx2) == CARTOON_OK);
         CHECKF(!memcmp(a, b, ppx * x->cout * 4), "pointwise case %zu: avx512 and v16-avx2 differ", c);
