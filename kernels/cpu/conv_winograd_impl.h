@@ -196,29 +196,31 @@ WG_INLINE void WG_NAME(in_tile)(const wg_job *jb, int MC, int y0, int x0, float 
 }
 
 /* C[r][0..16) = sum_k A[r*lda + k] * B[k*16 + 0..16) for r < ROWS (a compile-time constant
- * after inlining, so the accumulators live in registers). */
+ * after inlining, so the accumulators live in registers: the unroll counts must cover MR, or
+ * GCC keeps acc[] on the stack; with 8 the AVX-512 kernel's 12 rows did, and ran slower than
+ * the AVX2 one on Zen 5). */
 WG_INLINE void WG_NAME(kern)(const int ROWS, int K, const float *A, size_t lda, const float *B,
                              float *C)
 {
     vf acc[MR][NV];
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int r = 0; r < ROWS; r++)
-#pragma GCC unroll 8
+#pragma GCC unroll 12
         for (int v = 0; v < NV; v++) acc[r][v] = VSET1(0.f);
     for (int k = 0; k < K; k++) {
         vf b[NV];
-#pragma GCC unroll 8
+#pragma GCC unroll 12
         for (int v = 0; v < NV; v++) b[v] = VLOAD(B + (size_t)k * WG_NR + v * VL);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
         for (int r = 0; r < ROWS; r++) {
             vf a = VSET1(A[(size_t)r * lda + k]);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
             for (int v = 0; v < NV; v++) acc[r][v] = VFMA(a, b[v], acc[r][v]);
         }
     }
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int r = 0; r < ROWS; r++)
-#pragma GCC unroll 8
+#pragma GCC unroll 12
         for (int v = 0; v < NV; v++) VSTORE(C + r * WG_NR + v * VL, acc[r][v]);
 }
 
