@@ -19,8 +19,12 @@ cartoon_status ct_direct_create(const float *w, int cin, int cout, int k, ct_dir
     size_t taps = (size_t)k * k * cin;
     /* the cin-lanes kernel reads four filters at once: zero filters pad cout up to 4 */
     size_t n = d->lanes_in_cin ? taps * (cout < 4 ? 4 : cout) : taps * d->cout8;
-    d->w = calloc(n + 8, sizeof *d->w); /* +8: a 16-lane load of the last 8-wide block */
+    /* +8: a 16-lane load of the last 8-wide block. 64-byte aligned: with calloc's 16 bytes,
+     * every 16-lane load of the RGB-output kernel split a cache line (1.6x its AVX2 time). */
+    size_t bytes = ((n + 8) * sizeof *d->w + 63) / 64 * 64;
+    d->w = aligned_alloc(64, bytes);
     if (!d->w) { free(d); return CARTOON_E_OUT_OF_MEMORY; }
+    memset(d->w, 0, bytes);
     if (d->lanes_in_cin) memcpy(d->w, w, taps * cout * sizeof *w);
     else
         for (int co = 0; co < cout; co++)
