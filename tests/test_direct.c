@@ -61,6 +61,8 @@ static void test_shapes(void)
         {9, 37, 24, 3, 5, 1},
         /* an output of CT_STREAM_MIN_BYTES or more, written with streaming stores (the student's stem) */
         {230, 231, 3, 24, 3, 1},
+        /* the same with 32 channels: with 16 lanes, a two-vector block of 32, streamed */
+        {200, 170, 3, 32, 3, 1},
     };
     /* every table entry the CPU runs, the 16-lane generic-vector one (v16-avx2) included */
     size_t nk;
