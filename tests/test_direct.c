@@ -96,7 +96,7 @@ static void test_bad_args(void)
 static void test_v16_matches_avx512(void)
 {
     static const int cases[][6] = {{13, 31, 3, 32, 7, 1}, {17, 40, 32, 3, 7, 1}, {16, 24, 32, 64, 3, 2},
-                                   {9, 22, 40, 2, 3, 1}, {11, 29, 16, 24, 3, 1}};
+                                   {9, 22, 40, 2, 3, 1}, {11, 29, 16, 24, 3, 1}, {9, 37, 24, 3, 5, 1}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const int *x = cases[c];
         ct_conv_shape s;

@@ -11,6 +11,7 @@
 typedef float vf __attribute__((vector_size(64)));
 typedef int vi __attribute__((vector_size(64)));
 static inline vf v16_load(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
+static inline vf v16_load8(const float *p) { vf v = {0}; memcpy(&v, p, 8 * sizeof(float)); return v; }
 static inline void v16_store(float *p, vf v) { memcpy(p, &v, sizeof v); }
 static inline vf v16_set1(float x) { return (vf){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
 static inline vf v16_fma(vf a, vf b, vf c)

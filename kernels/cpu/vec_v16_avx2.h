@@ -10,6 +10,7 @@
 #define VLOAD(p) v16_load(p)
 #define VSTORE(p, v) v16_store((p), (v))
 #define VSET1(x) v16_set1(x)
+#define VLOAD8(p) v16_load8(p)
 
 #define VFMA(a, b, c) v16_fma((a), (b), (c))
 #define VADD(a, b) ((a) + (b))
