@@ -76,6 +76,25 @@ static void NAME(store)(const ct_direct_job *j, int oy, int ox, int cb, int n, v
         }
         return;
     }
+#if VL == 16
+    if (n == 8 || n == 24) { /* a whole vector when 24, then 8 channels in a half one */
+        const int h = n - 8;
+        vf v[2] = {a0, a1};
+        for (int q = 0; q < 2; q++) {
+            if (!q && !h) continue;
+            const int c = cb + (q ? h : 0);
+            vf x = v[h ? q : 0];
+            if (ep) {
+                if (ep->bias) x = VADD(x, q ? VLOAD8(ep->bias + c) : VLOAD(ep->bias + c));
+                x = NAME(act)(x, ep->act, ep->alpha);
+                if (res) x = NAME(act)(VADD(x, q ? VLOAD8(res + c) : VLOAD(res + c)), ep->post_act, ep->post_alpha);
+            }
+            if (q) VSTORE8(out + o + c, x);
+            else VSTORE(out + o + c, x);
+        }
+        return;
+    }
+#endif
     float tmp[2 * VL];
     VSTORE(tmp, a0);
     VSTORE(tmp + VL, a1);
@@ -165,11 +184,11 @@ static void NAME(row_cout)(const ct_direct_job *j, int oy)
     for (; ox + 5 < s->ow && (ox + 5) * st - s->pad_left + k <= s->w; ox += 6) {
         int ix0 = ox * st - s->pad_left;
         size_t sc = (size_t)st * cin;
-        /* blocks of 16 channels, and with 16 lanes of 32 where 32 remain: two vectors give 12
+        /* blocks of 16 channels, and with 16 lanes of 32 where 24 or more remain: two vectors give 12
          * accumulator chains, where one left 6, too few to hide the FMA latency (the 7x7 stem
          * and the stride-2 layers at 45-55% of the FMA peak on Zen 5) */
         for (int cb = 0, bw; cb < s->cout; cb += bw) {
-            bw = VL == 16 && s->cout - cb >= 32 ? 32 : 16;
+            bw = VL == 16 && s->cout - cb >= 24 ? 32 : 16; /* 24: the second vector half used */
 #if VL == 8
             if (s->cout - cb > 16 && s->cout - cb <= 24) { /* the last 17-24 channels */
                 NAME(trio24)(j, oy, ox, ix0, cb);

@@ -5,7 +5,9 @@
  * (12 accumulators of two vectors: all but 4 of AVX2's 16 registers) and 12 with 16 lanes
  * (24 of AVX-512's 32); with 8 lanes a panel's last 17-24 channels take 4 pixels by three
  * vectors. Channels the vectors do not cover (c % VL) take the scalar form of the same
- * expression. */
+ * expression, except with 16 lanes a last 8 (24 or 40 channels: the student's width), which
+ * take a vector with its high lanes zero (VLOAD8 / VSTORE8): as scalars they made the AVX-512
+ * student slower than the AVX2 one. */
 #include <stdint.h>
 #include <string.h>
 #include "dwpw.h"
@@ -38,31 +40,52 @@ static inline vf NAME(act)(vf v, ct_act act, float alpha)
  * run side by side (eight hide the FMA latency that four, of nine dependent FMAs each, leave
  * exposed); products are summed row by row, column by column, as the naive kernel sums them.
  * The loops over the N pixels unroll completely, so the accumulators live in registers. */
+static inline __attribute__((always_inline)) void NAME(dw3xn_v)(const ct_dwpw_job *j, const float *const *rows,
+                                                                int cs, int c0, int cb, int rx, float *o,
+                                                                const int st, const int n, const int half)
+{
+#if VL == 16
+#define LD(p) (half ? VLOAD8(p) : VLOAD(p))
+#else
+#define LD(p) VLOAD(p)
+#endif
+    const size_t C = (size_t)j->dw.cin, ldb = j->ldb;
+    vf a[8];
+#pragma GCC unroll 8
+    for (int q = 0; q < n; q++) a[q] = VZERO;
+    for (int r = 0; r < 3; r++) {
+        if (!rows[r]) continue;
+        const float *p = rows[r] + (size_t)rx * cs + cb;
+        const float *wp = j->dw_w + 3 * r * C + c0 + cb;
+        const vf w0 = LD(wp), w1 = LD(wp + C), w2 = LD(wp + 2 * C);
+#pragma GCC unroll 8
+        for (int q = 0; q < n; q++) {
+            a[q] = VFMA(LD(p + (size_t)(st * q) * cs), w0, a[q]);
+            a[q] = VFMA(LD(p + (size_t)(st * q + 1) * cs), w1, a[q]);
+            a[q] = VFMA(LD(p + (size_t)(st * q + 2) * cs), w2, a[q]);
+        }
+    }
+    const vf bias = j->dw_b ? LD(j->dw_b + c0 + cb) : VZERO;
+#pragma GCC unroll 8
+    for (int q = 0; q < n; q++) {
+        const vf v = NAME(act)(VADD(a[q], bias), j->dw_act, j->dw_alpha);
+#if VL == 16
+        if (half) VSTORE8(o + q * ldb + cb, v);
+        else
+#endif
+            VSTORE(o + q * ldb + cb, v);
+    }
+#undef LD
+}
+
 static inline __attribute__((always_inline)) void NAME(dw3xn)(const ct_dwpw_job *j, const float *const *rows,
                                                               int cs, int c0, int cv, int rx, float *o, const int st,
                                                               const int n)
 {
-    const size_t C = (size_t)j->dw.cin, ldb = j->ldb;
-    for (int cb = 0; cb < cv; cb += VL) {
-        vf a[8];
-#pragma GCC unroll 8
-        for (int q = 0; q < n; q++) a[q] = VZERO;
-        for (int r = 0; r < 3; r++) {
-            if (!rows[r]) continue;
-            const float *p = rows[r] + (size_t)rx * cs + cb;
-            const float *wp = j->dw_w + 3 * r * C + c0 + cb;
-            const vf w0 = VLOAD(wp), w1 = VLOAD(wp + C), w2 = VLOAD(wp + 2 * C);
-#pragma GCC unroll 8
-            for (int q = 0; q < n; q++) {
-                a[q] = VFMA(VLOAD(p + (size_t)(st * q) * cs), w0, a[q]);
-                a[q] = VFMA(VLOAD(p + (size_t)(st * q + 1) * cs), w1, a[q]);
-                a[q] = VFMA(VLOAD(p + (size_t)(st * q + 2) * cs), w2, a[q]);
-            }
-        }
-        const vf bias = j->dw_b ? VLOAD(j->dw_b + c0 + cb) : VZERO;
-#pragma GCC unroll 8
-        for (int q = 0; q < n; q++) VSTORE(o + q * ldb + cb, NAME(act)(VADD(a[q], bias), j->dw_act, j->dw_alpha));
-    }
+    for (int cb = 0; cb < cv; cb += VL) NAME(dw3xn_v)(j, rows, cs, c0, cb, rx, o, st, n, 0);
+#if VL == 16
+    if (cs - cv == 8) NAME(dw3xn_v)(j, rows, cs, c0, cv, rx, o, st, n, 1);
+#endif
 }
 
 /* One output pixel x of any odd k, its window clipped to the image: channels [0, cv) in whole
@@ -86,6 +109,20 @@ static void NAME(dw_px)(const ct_dwpw_job *j, const float *const *rows, int bx, 
         const vf bias = j->dw_b ? VLOAD(j->dw_b + c0 + cb) : VZERO;
         VSTORE(o + cb, NAME(act)(VADD(a, bias), j->dw_act, j->dw_alpha));
     }
+#if VL == 16
+    if (cs - cv == 8) { /* the last 8 channels, high lanes zero */
+        vf a = VZERO;
+        for (int ky = 0; ky < k; ky++) {
+            if (!rows[ky]) continue;
+            for (int kx = kx0; kx < kx1; kx++)
+                a = VFMA(VLOAD8(rows[ky] + (size_t)(ix + kx - bx) * cs + cv),
+                         VLOAD8(j->dw_w + (ky * k + kx) * C + c0 + cv), a);
+        }
+        const vf bias = j->dw_b ? VLOAD8(j->dw_b + c0 + cv) : VZERO;
+        const vf v = NAME(act)(VADD(a, bias), j->dw_act, j->dw_alpha);
+        VSTORE8(o + cv, v);
+    }
+#endif
 }
 
 /* Channels [cv, cs) of source q (fewer than a vector) for the chunk's pixels, scalar. */
@@ -135,7 +172,7 @@ static void NAME(dw)(const ct_dwpw_job *j, int q, int c0, int x0, int np, float 
             x++;
         }
     }
-    if (cv < cs) NAME(dw_tail)(j, rows, bx, cs, c0, cv, x0, np, buf);
+    if (cv < cs && !(VL == 16 && cs - cv == 8)) NAME(dw_tail)(j, rows, bx, cs, c0, cv, x0, np, buf);
 }
 
 /* One upsampled pixel from its source pixels a (b: the next column, c: the next row, d: both):
@@ -157,6 +194,19 @@ static inline __attribute__((always_inline)) void NAME(uppx)(const float *a, con
         }
         VSTORE(dst + k, t);
     }
+#if VL == 16
+    if (cs - cv == 8) { /* the same arithmetic as the scalar tail, lane by lane */
+        vf t = VLOAD8(a + cv);
+        if (xo) t = VADD(t, VMUL(h, VSUB(VLOAD8(b + cv), t)));
+        if (yo) {
+            vf u = VLOAD8(c + cv);
+            if (xo) u = VADD(u, VMUL(h, VSUB(VLOAD8(d + cv), u)));
+            t = VADD(t, VMUL(h, VSUB(u, t)));
+        }
+        VSTORE8(dst + cv, t);
+        return;
+    }
+#endif
     for (int k = cv; k < cs; k++) {
         float t = a[k];
         if (xo) t = t + 0.5f * (b[k] - t);
@@ -291,6 +341,28 @@ static inline __attribute__((always_inline)) void NAME(store)(const ct_dwpw_job 
         }
         return;
     }
+#if VL == 16
+    if (n == 8 || n == 24) { /* a whole vector when 24, then 8 channels in a half one */
+        const int h = n - 8;
+        if (h) {
+            vf y = a0;
+            if (ep) {
+                if (ep->bias) y = VADD(y, VLOAD(ep->bias + co));
+                y = NAME(act)(y, ep->act, ep->alpha);
+                if (res) y = NAME(act)(VADD(y, VLOAD(res)), ep->post_act, ep->post_alpha);
+            }
+            VSTORE(o, y);
+        }
+        vf x = h ? a1 : a0;
+        if (ep) {
+            if (ep->bias) x = VADD(x, VLOAD8(ep->bias + co + h));
+            x = NAME(act)(x, ep->act, ep->alpha);
+            if (res) x = NAME(act)(VADD(x, VLOAD8(res + h)), ep->post_act, ep->post_alpha);
+        }
+        VSTORE8(o + h, x);
+        return;
+    }
+#endif
     float t[2 * VL];
     VSTORE(t, a0);
     VSTORE(t + VL, a1);

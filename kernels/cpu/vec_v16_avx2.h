@@ -11,6 +11,7 @@
 #define VSTORE(p, v) v16_store((p), (v))
 #define VSET1(x) v16_set1(x)
 #define VLOAD8(p) v16_load8(p)
+#define VSTORE8(p, v) memcpy((p), &(v), 8 * sizeof(float))
 
 #define VFMA(a, b, c) v16_fma((a), (b), (c))
 #define VADD(a, b) ((a) + (b))
