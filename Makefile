@@ -119,7 +119,7 @@ $(BUILD)/obj/kernels/cpu/guided_filter_generic.o: CFLAGS_ALL += -Wno-psabi
 # on machines without AVX-512; lib/cpu/cpu_kernels.c never chooses them).
 $(BUILD)/obj/kernels/cpu/conv_direct_v16_avx2.o $(BUILD)/obj/kernels/cpu/conv_winograd_v16_avx2.o \
 $(BUILD)/obj/kernels/cpu/upsample_v16_avx2.o $(BUILD)/obj/kernels/cpu/dwpw_v16_avx2.o \
-$(BUILD)/obj/kernels/cpu/guided_filter_v16_avx2.o: CFLAGS_ALL += -Wno-psabi
+$(BUILD)/obj/kernels/cpu/guided_filter_v16_avx2.o $(BUILD)/obj/kernels/cpu/conv_direct_bf16_v16_avx2.o: CFLAGS_ALL += -Wno-psabi
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@

@@ -1,7 +1,9 @@
 /* Direct convolution: weight packing and the driver that runs one instruction set's row
  * kernel (conv_direct_<isa>.c) over the output rows. */
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include "bf16_emul.h"
 #include "conv_direct.h"
 
 cartoon_status ct_direct_create(const float *w, int cin, int cout, int k, ct_direct **out)
@@ -33,9 +35,51 @@ cartoon_status ct_direct_create(const float *w, int cin, int cout, int k, ct_dir
     return CARTOON_OK;
 }
 
+int ct_direct_bf16_ok(int cin, int cout, int k)
+{
+    if (cin < 1 || cout < 1 || k < 1 || k % 2 == 0) return 0;
+    return cout < 8 && cin >= 8 ? cout == 3 && cin % 2 == 0 : cout % 16 == 0;
+}
+
+cartoon_status ct_direct_create_bf16(const float *w, int cin, int cout, int k, ct_direct **out)
+{
+    if (!out) return CARTOON_E_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!w || !ct_direct_bf16_ok(cin, cout, k)) return CARTOON_E_INVALID_ARGUMENT;
+    ct_direct *d = NULL;
+    cartoon_status st = ct_direct_create(w, cin, cout, k, &d);
+    if (st) return st;
+    const size_t row = (size_t)k * cin, taps = (size_t)k * row; /* a window row's values; all */
+    const size_t kp = (row + 1) / 2, np = (row / 2 + 15) / 16 * 16; /* pairs per window row */
+    const size_t bytes = ((d->lanes_in_cin ? (size_t)cout * k * np : (size_t)k * kp * cout) * 4 + 63) / 64 * 64;
+    d->wb = aligned_alloc(64, bytes);
+    if (!d->wb) { ct_direct_free(d); return CARTOON_E_OUT_OF_MEMORY; }
+    memset(d->wb, 0, bytes); /* the pad pairs, and the partner of an odd row's last value */
+    for (int co = 0; co < cout; co++)
+        for (size_t t = 0; t < taps; t++) { /* t = ky * row + r, r = kx * cin + ci */
+            const uint16_t v = ct_bf16_round(w[(size_t)co * taps + t]);
+            const size_t ky = t / row, r = t % row;
+            if (d->lanes_in_cin) d->wb[((size_t)co * k + ky) * np * 2 + r] = v;
+            else d->wb[((ky * kp + r / 2) * cout + co) * 2 + r % 2] = v;
+        }
+    if (!d->lanes_in_cin) /* the clipped windows' taps: the same weights, as floats */
+        for (size_t i = 0; i < taps * d->cout8; i++) d->w[i] = ct_bf16_value(ct_bf16_round(d->w[i]));
+    *out = d;
+    return CARTOON_OK;
+}
+
+int ct_direct_is_bf16(const ct_direct *d) { return d && d->wb; }
+
+size_t ct_direct_bf16_scratch_bytes(const ct_direct *d, int h, int w)
+{
+    if (!ct_direct_is_bf16(d) || h < 1 || w < 1) return 0;
+    return ((size_t)h * w * d->cin * sizeof(uint16_t) + CT_DIRECT_BF16_PAD + 63) / 64 * 64;
+}
+
 void ct_direct_free(ct_direct *d)
 {
     if (!d) return;
+    free(d->wb);
     free(d->w);
     free(d);
 }
@@ -45,7 +89,20 @@ cartoon_status ct_direct_conv(const ct_direct *d, const ct_conv_shape *s, const 
 {
     if (!row || !d || !s || !in || !out || s->cin != d->cin || s->cout != d->cout || s->k != d->k)
         return CARTOON_E_INVALID_ARGUMENT;
-    ct_direct_job j = {d, s, in, ep, out, ct_stream_output((size_t)s->oh * s->ow * s->cout)};
+    ct_direct_job j = {d, s, in, ep, out, ct_stream_output((size_t)s->oh * s->ow * s->cout), NULL};
+    ct_pool_run(pool, s->oh, row, &j);
+    return CARTOON_OK;
+}
+
+cartoon_status ct_direct_conv_bf16(const ct_direct *d, const ct_conv_shape *s, const float *in,
+                                   const ct_epilogue *ep, float *out, void *scratch, ct_pool *pool,
+                                   ct_direct_row_fn row, ct_direct_row_fn cvt)
+{
+    if (!row || !cvt || !ct_direct_is_bf16(d) || !s || !in || !out || !scratch || (uintptr_t)scratch % 64 ||
+        s->cin != d->cin || s->cout != d->cout || s->k != d->k)
+        return CARTOON_E_INVALID_ARGUMENT;
+    ct_direct_job j = {d, s, in, ep, out, ct_stream_output((size_t)s->oh * s->ow * s->cout), scratch};
+    ct_pool_run(pool, s->h, cvt, &j);
     ct_pool_run(pool, s->oh, row, &j);
     return CARTOON_OK;
 }

@@ -13,6 +13,7 @@
  * the naive reference. */
 #ifndef CARTOON_CONV_DIRECT_H
 #define CARTOON_CONV_DIRECT_H
+#include <stdint.h>
 #include "cartoon.h"
 #include "conv.h"
 #include "threadpool.h"
@@ -23,6 +24,19 @@ typedef struct ct_direct ct_direct;
 cartoon_status ct_direct_create(const float *w_ohwi, int cin, int cout, int k, ct_direct **out);
 void ct_direct_free(ct_direct *d);
 
+/* bf16 operands (the bf16 precision): the same convolution with the input and the weights
+ * rounded to bf16 and fp32 sums (VDPBF16PS), where ct_direct_bf16_ok: cout a multiple of 16
+ * (output channels in lanes), or cout = 3 with an even cin >= 8 (the RGB output).
+ * docs/precision-notes.md: bf16 direct keeps about 62 dB end to end. Creates both the fp32
+ * and the bf16 packing; CARTOON_E_INVALID_ARGUMENT where the shape is not one of those. */
+int ct_direct_bf16_ok(int cin, int cout, int k);
+#define CT_DIRECT_BF16_PAD 64 /* bytes after the converted input that a last pair may read */
+cartoon_status ct_direct_create_bf16(const float *w_ohwi, int cin, int cout, int k, ct_direct **out);
+/* 1 when d has bf16 weights (run it with ct_direct_conv_bf16), else 0. */
+int ct_direct_is_bf16(const ct_direct *d);
+/* Bytes of scratch ct_direct_conv_bf16 needs for an h x w input: its bf16 copy. */
+size_t ct_direct_bf16_scratch_bytes(const ct_direct *d, int h, int w);
+
 /* One output row, instantiated per instruction set (conv_direct_generic.c,
  * conv_direct_avx2.c); lib/cpu/cpu_kernels.c chooses. */
 typedef void (*ct_direct_row_fn)(void *job, int oy, int tid);
@@ -32,6 +46,12 @@ typedef void (*ct_direct_row_fn)(void *job, int oy, int tid);
 cartoon_status ct_direct_conv(const ct_direct *d, const ct_conv_shape *s, const float *in,
                               const ct_epilogue *ep, float *out, ct_pool *pool,
                               ct_direct_row_fn row);
+/* The same with bf16 operands, for d from ct_direct_create_bf16: the input is converted into
+ * scratch (ct_direct_bf16_scratch_bytes, 64-byte aligned) by cvt, one input row per call,
+ * then row computes the output rows; both spread over pool. Allocates nothing. */
+cartoon_status ct_direct_conv_bf16(const ct_direct *d, const ct_conv_shape *s, const float *in,
+                                   const ct_epilogue *ep, float *out, void *scratch, ct_pool *pool,
+                                   ct_direct_row_fn row, ct_direct_row_fn cvt);
 
 /* Internal: the packed weights, shared by the portable and AVX2 instantiations. */
 struct ct_direct {
@@ -39,6 +59,10 @@ struct ct_direct {
     int cout8;          /* cout rounded up to 8 */
     int lanes_in_cin;   /* 1: the cin-vectorised kernel */
     float *w;           /* [k][k][cin][cout8], or [max(cout, 4)][k][k][cin] (zero filters pad) */
+    uint16_t *wb;       /* bf16 weights, NULL in an fp32 one: [k][(k * cin + 1) / 2 pairs][cout]
+                         * of pairs (w holds the same weights rounded to bf16, for the taps of
+                         * clipped windows), or [cout][k][k * cin / 2 pairs, padded to 16] when
+                         * lanes_in_cin */
 };
 
 typedef struct {
@@ -48,6 +72,7 @@ typedef struct {
     const ct_epilogue *ep;
     float *out;
     int stream;         /* 1: whole output vectors go out with streaming stores */
+    const void *inb;    /* bf16: the converted input, [h][w][cin], then CT_DIRECT_BF16_PAD bytes of 0 */
 } ct_direct_job;
 
 void ct_direct_row_generic(void *job, int oy, int tid);
@@ -55,4 +80,10 @@ void ct_direct_row_avx2(void *job, int oy, int tid);
 void ct_direct_row_avx512(void *job, int oy, int tid);
 /* The AVX-512 algorithm (16 lanes) in generic vectors for AVX2: for the tests only. */
 void ct_direct_row_v16_avx2(void *job, int oy, int tid);
+/* bf16: the output rows and the input conversion (an input row per call), with VDPBF16PS
+ * (conv_direct_avx512bf16.c) and as its bit-exact emulation (conv_direct_bf16_v16_avx2.c). */
+void ct_direct_row_bf16_avx512bf16(void *job, int oy, int tid);
+void ct_direct_cvt_row_bf16_avx512bf16(void *job, int y, int tid);
+void ct_direct_row_bf16_v16_avx2(void *job, int oy, int tid);
+void ct_direct_cvt_row_bf16_v16_avx2(void *job, int y, int tid);
 #endif

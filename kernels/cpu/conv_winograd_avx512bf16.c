@@ -13,11 +13,7 @@
 #define MR 12
 #define WG_NAME(x) x##_avx512bf16
 /* bf16 operands: VDPBF16PS and VCVTNEPS2BF16 (AVX512_BF16) */
-typedef __m512i vbh;
-#define BH_LOAD(p) _mm512_loadu_si512((const void *)(p))
-#define BH_SET1(u) _mm512_set1_epi32((int)(u))
-#define VDPBF16(acc, a, b) _mm512_dpbf16_ps((acc), (__m512bh)(a), (__m512bh)(b))
-#define BH_STORE_CVT(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (__m256i)_mm512_cvtneps_pbh(v))
+#include "vec_bf16_avx512.h"
 #define WG_BF16
 #define WG_TEMPLATE
 #include "conv_winograd_impl.h"

@@ -39,7 +39,9 @@ static cartoon_status weights_build_as(const cartoon_model *m, int bf16, void **
                       : ct_winograd_create(n->weight, n->cin, n->channels, &w->node[i].winograd);
             if (st) st = ct_fail(e, st, "node '%s': cannot prepare Winograd weights", n->name);
         } else {
-            st = ct_direct_create(n->weight, n->cin, n->channels, n->kernel, &w->node[i].direct);
+            st = bf16 && ct_direct_bf16_ok(n->cin, n->channels, n->kernel)
+                     ? ct_direct_create_bf16(n->weight, n->cin, n->channels, n->kernel, &w->node[i].direct)
+                     : ct_direct_create(n->weight, n->cin, n->channels, n->kernel, &w->node[i].direct);
             if (st) st = ct_fail(e, st, "node '%s': cannot pack direct-convolution weights", n->name);
         }
         if (st) {

@@ -32,8 +32,8 @@ cartoon_status ct_cpu_weights_get(const cartoon_model *m, const ct_cpu_weights *
 
 /* The same for bf16 contexts, in their own slot (CT_SLOT_CPU_BF16), built only when a bf16
  * context is created: 3x3 stride-1 convolutions get bf16 F(4x4,3x3) Winograd weights
- * (ct_winograd_create_bf16; F(6x6) would fall under 50 dB in bf16), the direct ones stay
- * fp32 (a small share of the work, and the first and last layers keep full precision), and so
- * do the pointwise ones. */
+ * (ct_winograd_create_bf16; F(6x6) would fall under 50 dB in bf16), the direct ones bf16
+ * where ct_direct_bf16_ok (an even cin: the stride-2 layers and the RGB output; the 3-channel
+ * stem stays fp32), the pointwise ones fp32. */
 cartoon_status ct_cpu_weights_get_bf16(const cartoon_model *m, const ct_cpu_weights **out, ct_err *e);
 #endif
