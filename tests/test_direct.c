@@ -159,7 +159,7 @@ static void test_bf16_vs_rounded_naive(void)
                               {bias, ACT_NONE, 0, res, ACT_LEAKY_RELU, 0.2f}};
         ct_direct *d = NULL;
         CHECK(ct_direct_create_bf16(wt, s.cin, s.cout, s.k, &d) == CARTOON_OK);
-        void *scratch = aligned_alloc(64, ct_direct_bf16_scratch_bytes(d, s.h, s.w));
+        void *scratch = aligned_alloc(64, ct_direct_bf16_scratch_bytes(d, s.w, ct_pool_size(pool)));
         for (int e = 0; e < 3; e++) {
             ct_conv2d_naive(&s, inr, wr, &eps[e], ref);
             double m = 1;
@@ -169,11 +169,11 @@ static void test_bf16_vs_rounded_naive(void)
                 CHECKF(max_abs_diff(ref, ref32, no) > 1e-4 * m, "case %zu: bf16 rounding not visible", c);
             }
             for (size_t i = 0; i < nk; i++) {
-                if (!ks[i].direct_row_bf16 || ks[i].isa > ct_cpu_isa_native()) continue;
+                if (!ks[i].direct_rows_bf16 || ks[i].isa > ct_cpu_isa_native()) continue;
                 rows += c == 0 && e == 0;
                 for (size_t q = 0; q < no; q++) got[q] = NAN;
-                CHECK(ct_direct_conv_bf16(d, &s, in, &eps[e], got, scratch, pool, ks[i].direct_row_bf16,
-                                          ks[i].direct_cvt_bf16) == CARTOON_OK);
+                CHECK(ct_direct_conv_bf16(d, &s, in, &eps[e], got, scratch, pool, ks[i].direct_rows_bf16) ==
+                      CARTOON_OK);
                 double diff = max_abs_diff(ref, got, no);
                 CHECKF(diff <= 1e-5 * m, "%dx%d %d->%d k%d s%d epi%d %s: max diff %g", s.h, s.w, s.cin, s.cout, s.k,
                        s.stride, e, ks[i].name, diff);
@@ -203,11 +203,9 @@ static void test_bf16_native_matches_emulated(void)
         ct_epilogue ep = {bias, ACT_LEAKY_RELU, 0.2f, NULL, ACT_NONE, 0};
         ct_direct *d = NULL;
         CHECK(ct_direct_create_bf16(wt, s.cin, s.cout, s.k, &d) == CARTOON_OK);
-        void *scratch = aligned_alloc(64, ct_direct_bf16_scratch_bytes(d, s.h, s.w));
-        CHECK(ct_direct_conv_bf16(d, &s, in, &ep, a, scratch, pool, ct_direct_row_bf16_avx512bf16,
-                                  ct_direct_cvt_row_bf16_avx512bf16) == CARTOON_OK);
-        CHECK(ct_direct_conv_bf16(d, &s, in, &ep, b, scratch, pool, ct_direct_row_bf16_v16_avx2,
-                                  ct_direct_cvt_row_bf16_v16_avx2) == CARTOON_OK);
+        void *scratch = aligned_alloc(64, ct_direct_bf16_scratch_bytes(d, s.w, ct_pool_size(pool)));
+        CHECK(ct_direct_conv_bf16(d, &s, in, &ep, a, scratch, pool, ct_direct_rows_bf16_avx512bf16) == CARTOON_OK);
+        CHECK(ct_direct_conv_bf16(d, &s, in, &ep, b, scratch, pool, ct_direct_rows_bf16_v16_avx2) == CARTOON_OK);
         CHECKF(!memcmp(a, b, no * 4), "case %zu: native and emulated bf16 differ (max %g)", c, max_abs_diff(a, b, no));
         ct_direct_free(d);
         free(scratch);
@@ -229,20 +227,24 @@ static void test_bf16_bad_args(void)
     CHECK(ct_direct_create_bf16(w, 4, 16, 3, NULL) == CARTOON_E_INVALID_ARGUMENT);
     ct_direct *f = NULL;
     CHECK(ct_direct_create(w, 4, 16, 3, &f) == CARTOON_OK);
-    CHECK(!ct_direct_is_bf16(f) && ct_direct_bf16_scratch_bytes(f, 4, 4) == 0);
+    CHECK(!ct_direct_is_bf16(f) && ct_direct_bf16_scratch_bytes(f, 4, 2) == 0);
     CHECK(ct_direct_create_bf16(w, 4, 16, 3, &d) == CARTOON_OK && ct_direct_is_bf16(d));
+    ct_direct *big = NULL;
+    CHECK(ct_direct_create_bf16(w, 4, 16, CT_DIRECT_MAX_K + 2, &big) == CARTOON_E_INVALID_ARGUMENT && !big);
     ct_conv_shape s;
     ct_conv_shape_init(&s, 4, 4, 4, 16, 3, 1);
-    size_t sb = ct_direct_bf16_scratch_bytes(d, 4, 4);
-    CHECK(sb >= 4 * 4 * 4 * 2 + CT_DIRECT_BF16_PAD && sb % 64 == 0);
+    /* k rows of 4 x 4 bf16 and the zero padding, per thread */
+    size_t sb = ct_direct_bf16_scratch_bytes(d, 4, 2);
+    CHECK(sb >= 2 * 3 * (4 * 4 * 2 + CT_DIRECT_BF16_PAD) && sb % 64 == 0);
+    CHECK(ct_direct_bf16_scratch_bytes(d, 4, 1) * 2 == sb);
     char *scratch = aligned_alloc(64, sb + 64);
-    ct_direct_row_fn row = ct_direct_row_bf16_v16_avx2, cvt = ct_direct_cvt_row_bf16_v16_avx2;
-    CHECK(ct_direct_conv_bf16(f, &s, in, NULL, out, scratch, NULL, row, cvt) == CARTOON_E_INVALID_ARGUMENT);
-    CHECK(ct_direct_conv_bf16(d, &s, in, NULL, out, NULL, NULL, row, cvt) == CARTOON_E_INVALID_ARGUMENT);
-    CHECK(ct_direct_conv_bf16(d, &s, in, NULL, out, scratch + 4, NULL, row, cvt) == CARTOON_E_INVALID_ARGUMENT);
-    CHECK(ct_direct_conv_bf16(d, &s, in, NULL, out, scratch, NULL, NULL, cvt) == CARTOON_E_INVALID_ARGUMENT);
+    ct_direct_row_fn rows = ct_direct_rows_bf16_v16_avx2;
+    CHECK(ct_direct_conv_bf16(f, &s, in, NULL, out, scratch, NULL, rows) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_direct_conv_bf16(d, &s, in, NULL, out, NULL, NULL, rows) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_direct_conv_bf16(d, &s, in, NULL, out, scratch + 4, NULL, rows) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_direct_conv_bf16(d, &s, in, NULL, out, scratch, NULL, NULL) == CARTOON_E_INVALID_ARGUMENT);
     ct_conv_shape_init(&s, 4, 4, 4, 32, 3, 1);
-    CHECK(ct_direct_conv_bf16(d, &s, in, NULL, out, scratch, NULL, row, cvt) == CARTOON_E_INVALID_ARGUMENT);
+    CHECK(ct_direct_conv_bf16(d, &s, in, NULL, out, scratch, NULL, rows) == CARTOON_E_INVALID_ARGUMENT);
     free(scratch);
     ct_direct_free(d);
     ct_direct_free(f);

@@ -37,7 +37,7 @@ cartoon_status ct_direct_create(const float *w, int cin, int cout, int k, ct_dir
 
 int ct_direct_bf16_ok(int cin, int cout, int k)
 {
-    if (cin < 1 || cout < 1 || k < 1 || k % 2 == 0) return 0;
+    if (cin < 1 || cout < 1 || k < 1 || k % 2 == 0 || k > CT_DIRECT_MAX_K) return 0;
     return cout < 8 && cin >= 8 ? cout == 3 && cin % 2 == 0 : cout % 16 == 0;
 }
 
@@ -70,10 +70,15 @@ cartoon_status ct_direct_create_bf16(const float *w, int cin, int cout, int k, c
 
 int ct_direct_is_bf16(const ct_direct *d) { return d && d->wb; }
 
-size_t ct_direct_bf16_scratch_bytes(const ct_direct *d, int h, int w)
+static size_t slot_bytes(const ct_direct *d, int w)
 {
-    if (!ct_direct_is_bf16(d) || h < 1 || w < 1) return 0;
-    return ((size_t)h * w * d->cin * sizeof(uint16_t) + CT_DIRECT_BF16_PAD + 63) / 64 * 64;
+    return ((size_t)w * d->cin * sizeof(uint16_t) + CT_DIRECT_BF16_PAD + 63) / 64 * 64;
+}
+
+size_t ct_direct_bf16_scratch_bytes(const ct_direct *d, int w, int nthreads)
+{
+    if (!ct_direct_is_bf16(d) || w < 1) return 0;
+    return (size_t)(nthreads < 1 ? 1 : nthreads) * d->k * slot_bytes(d, w);
 }
 
 void ct_direct_free(ct_direct *d)
@@ -89,20 +94,29 @@ cartoon_status ct_direct_conv(const ct_direct *d, const ct_conv_shape *s, const 
 {
     if (!row || !d || !s || !in || !out || s->cin != d->cin || s->cout != d->cout || s->k != d->k)
         return CARTOON_E_INVALID_ARGUMENT;
-    ct_direct_job j = {d, s, in, ep, out, ct_stream_output((size_t)s->oh * s->ow * s->cout), NULL};
+    ct_direct_job j = {d, s, in, ep, out, ct_stream_output((size_t)s->oh * s->ow * s->cout), NULL, 0, 0};
     ct_pool_run(pool, s->oh, row, &j);
     return CARTOON_OK;
 }
 
 cartoon_status ct_direct_conv_bf16(const ct_direct *d, const ct_conv_shape *s, const float *in,
                                    const ct_epilogue *ep, float *out, void *scratch, ct_pool *pool,
-                                   ct_direct_row_fn row, ct_direct_row_fn cvt)
+                                   ct_direct_row_fn rows)
 {
-    if (!row || !cvt || !ct_direct_is_bf16(d) || !s || !in || !out || !scratch || (uintptr_t)scratch % 64 ||
+    if (!rows || !ct_direct_is_bf16(d) || !s || !in || !out || !scratch || (uintptr_t)scratch % 64 ||
         s->cin != d->cin || s->cout != d->cout || s->k != d->k)
         return CARTOON_E_INVALID_ARGUMENT;
-    ct_direct_job j = {d, s, in, ep, out, ct_stream_output((size_t)s->oh * s->ow * s->cout), scratch};
-    ct_pool_run(pool, s->h, cvt, &j);
-    ct_pool_run(pool, s->oh, row, &j);
+    const int nth = ct_pool_size(pool);
+    ct_direct_job j = {d, s, in, ep, out, ct_stream_output((size_t)s->oh * s->ow * s->cout), scratch,
+                       slot_bytes(d, s->w), 0};
+    /* about four bands per thread, so the shared counter evens out the last ones; a band
+     * converts k - stride rows more than it computes from, a few percent at these sizes */
+    j.band = (s->oh + 4 * nth - 1) / (4 * nth);
+    if (j.band < 1) j.band = 1;
+    /* each slot's padding zero, once: the rows are converted into the bytes before it */
+    for (int t = 0; t < nth * d->k; t++)
+        memset((char *)scratch + (size_t)t * j.slot_bytes + (size_t)s->w * d->cin * sizeof(uint16_t), 0,
+               j.slot_bytes - (size_t)s->w * d->cin * sizeof(uint16_t));
+    ct_pool_run(pool, (s->oh + j.band - 1) / j.band, rows, &j);
     return CARTOON_OK;
 }

@@ -30,12 +30,14 @@ void ct_direct_free(ct_direct *d);
  * docs/precision-notes.md: bf16 direct keeps about 62 dB end to end. Creates both the fp32
  * and the bf16 packing; CARTOON_E_INVALID_ARGUMENT where the shape is not one of those. */
 int ct_direct_bf16_ok(int cin, int cout, int k);
-#define CT_DIRECT_BF16_PAD 64 /* bytes after the converted input that a last pair may read */
+#define CT_DIRECT_MAX_K 11    /* the largest window of the bf16 kernels (their rings hold k rows) */
+#define CT_DIRECT_BF16_PAD 64 /* zero bytes after a converted row, which a last pair may read */
 cartoon_status ct_direct_create_bf16(const float *w_ohwi, int cin, int cout, int k, ct_direct **out);
 /* 1 when d has bf16 weights (run it with ct_direct_conv_bf16), else 0. */
 int ct_direct_is_bf16(const ct_direct *d);
-/* Bytes of scratch ct_direct_conv_bf16 needs for an h x w input: its bf16 copy. */
-size_t ct_direct_bf16_scratch_bytes(const ct_direct *d, int h, int w);
+/* Bytes of scratch ct_direct_conv_bf16 needs for inputs w pixels wide run by up to nthreads
+ * threads (pass ct_pool_size(pool)): k converted input rows per thread, whatever the height. */
+size_t ct_direct_bf16_scratch_bytes(const ct_direct *d, int w, int nthreads);
 
 /* One output row, instantiated per instruction set (conv_direct_generic.c,
  * conv_direct_avx2.c); lib/cpu/cpu_kernels.c chooses. */
@@ -46,12 +48,13 @@ typedef void (*ct_direct_row_fn)(void *job, int oy, int tid);
 cartoon_status ct_direct_conv(const ct_direct *d, const ct_conv_shape *s, const float *in,
                               const ct_epilogue *ep, float *out, ct_pool *pool,
                               ct_direct_row_fn row);
-/* The same with bf16 operands, for d from ct_direct_create_bf16: the input is converted into
- * scratch (ct_direct_bf16_scratch_bytes, 64-byte aligned) by cvt, one input row per call,
- * then row computes the output rows; both spread over pool. Allocates nothing. */
+/* The same with bf16 operands, for d from ct_direct_create_bf16, with the band kernel rows
+ * (ct_direct_rows_bf16_<isa>): bands of output rows spread over pool, each converting the
+ * input rows it reads into its thread's part of scratch (ct_direct_bf16_scratch_bytes,
+ * 64-byte aligned). Allocates nothing. */
 cartoon_status ct_direct_conv_bf16(const ct_direct *d, const ct_conv_shape *s, const float *in,
                                    const ct_epilogue *ep, float *out, void *scratch, ct_pool *pool,
-                                   ct_direct_row_fn row, ct_direct_row_fn cvt);
+                                   ct_direct_row_fn rows);
 
 /* Internal: the packed weights, shared by the portable and AVX2 instantiations. */
 struct ct_direct {
@@ -72,7 +75,10 @@ typedef struct {
     const ct_epilogue *ep;
     float *out;
     int stream;         /* 1: whole output vectors go out with streaming stores */
-    const void *inb;    /* bf16: the converted input, [h][w][cin], then CT_DIRECT_BF16_PAD bytes of 0 */
+    void *inb;          /* bf16: the threads' rings of k converted rows, slot_bytes each (w * cin
+                         * bf16, then at least CT_DIRECT_BF16_PAD zero bytes) */
+    size_t slot_bytes;
+    int band;           /* bf16: output rows per task */
 } ct_direct_job;
 
 void ct_direct_row_generic(void *job, int oy, int tid);
@@ -80,10 +86,8 @@ void ct_direct_row_avx2(void *job, int oy, int tid);
 void ct_direct_row_avx512(void *job, int oy, int tid);
 /* The AVX-512 algorithm (16 lanes) in generic vectors for AVX2: for the tests only. */
 void ct_direct_row_v16_avx2(void *job, int oy, int tid);
-/* bf16: the output rows and the input conversion (an input row per call), with VDPBF16PS
- * (conv_direct_avx512bf16.c) and as its bit-exact emulation (conv_direct_bf16_v16_avx2.c). */
-void ct_direct_row_bf16_avx512bf16(void *job, int oy, int tid);
-void ct_direct_cvt_row_bf16_avx512bf16(void *job, int y, int tid);
-void ct_direct_row_bf16_v16_avx2(void *job, int oy, int tid);
-void ct_direct_cvt_row_bf16_v16_avx2(void *job, int y, int tid);
+/* bf16: a band of output rows per call, with VDPBF16PS (conv_direct_avx512bf16.c) and as
+ * its bit-exact emulation (conv_direct_bf16_v16_avx2.c). */
+void ct_direct_rows_bf16_avx512bf16(void *job, int band, int tid);
+void ct_direct_rows_bf16_v16_avx2(void *job, int band, int tid);
 #endif

@@ -1,8 +1,11 @@
 /* The bf16 direct-convolution kernels (conv_direct.h, ct_direct_conv_bf16), written once over
  * the 16-lane vocabulary and its bf16 operands: conv_direct_avx512bf16.c instantiates them with
- * VDPBF16PS, conv_direct_bf16_v16_avx2.c with its bit-exact emulation for the tests. The input
- * was converted to bf16 first (NAME(ct_direct_cvt_row_bf16)), so one 32-bit load is a pair of
- * consecutive input values, the operand VDPBF16PS multiplies; sums are fp32.
+ * VDPBF16PS, conv_direct_bf16_v16_avx2.c with its bit-exact emulation for the tests. A task is
+ * a band of output rows; the input rows it reads are converted to bf16 as they are first
+ * needed, into a ring of k rows per thread (row iy in slot iy % k), so one 32-bit load is a
+ * pair of consecutive input values, the operand VDPBF16PS multiplies; sums are fp32. (A
+ * separate pass converting the whole input cost 4.3 ms of the 20.7 of the RGB output layer at
+ * 1024 on Zen 5: the bf16 copy went to memory and back.)
  *
  * Two shapes, the two of ct_direct:
  *   - output channels in lanes (cout a multiple of 16): a window row's k * cin values taken
@@ -26,18 +29,14 @@
 #error "conv_direct_bf16_impl.h: the bf16 kernels are 16-lane"
 #endif
 
-/* Row y of the input, converted: w * cin floats -> bf16; after the last row, zeros that a
- * last pair may read (ct_direct_bf16_scratch_bytes leaves room for them). */
-void NAME(ct_direct_cvt_row_bf16)(void *job, int y, int tid)
+/* Input row y converted into dst: w * cin floats -> bf16 (the slot's padding stays zero). */
+static void NAME(cvt_row)(const ct_direct_job *j, int y, uint16_t *dst)
 {
-    const ct_direct_job *j = job;
     const size_t n = (size_t)j->s->w * j->s->cin;
     const float *src = j->in + (size_t)y * n;
-    uint16_t *dst = (uint16_t *)j->inb + (size_t)y * n;
     size_t i = 0;
     for (; i + VL <= n; i += VL) BH_STORE_CVT(dst + i, VLOAD(src + i));
     for (; i < n; i++) dst[i] = ct_bf16_round(src[i]);
-    if (y == j->s->h - 1) memset(dst + n, 0, CT_DIRECT_BF16_PAD);
 }
 
 /* The pair of bf16 values at p (any alignment). */
@@ -71,17 +70,17 @@ static inline __attribute__((always_inline)) void NAME(put16)(const ct_direct_jo
 
 /* ---- output channels in lanes */
 
-/* Six neighbouring pixels by one or two vectors of channels over nky kernel rows: the pixels'
- * window rows start at p0 (bf16 values; sc apart, the next kernel row rs on), the weights at
- * wp (pairs of one output channel each; cout per step, the next kernel row ws on); kc pair
- * steps per row. Its own function so that its pointers stay in registers. */
-static __attribute__((noinline)) void NAME(six)(const uint16_t *p0, size_t sc, size_t rs, const uint32_t *wp,
+/* Six neighbouring pixels by one or two vectors of channels over nky kernel rows: the first
+ * pixel's window row r starts at rows[r] + x0 (bf16 values; the next pixel's sc on), the
+ * weights at wp (pairs of one output channel each; cout per step, the next kernel row ws on);
+ * kc pair steps per row. Its own function so that its pointers stay in registers. */
+static __attribute__((noinline)) void NAME(six)(const uint16_t *const *rows, size_t x0, size_t sc, const uint32_t *wp,
                                                size_t ws, int cout, int kc, int nky, int two, vf *acc)
 {
     vf a00 = VZERO, a01 = VZERO, a10 = VZERO, a11 = VZERO, a20 = VZERO, a21 = VZERO;
     vf a30 = VZERO, a31 = VZERO, a40 = VZERO, a41 = VZERO, a50 = VZERO, a51 = VZERO;
-    for (int r = 0; r < nky; r++, p0 += rs) {
-        const uint16_t *q0 = p0, *q1 = q0 + sc, *q2 = q1 + sc, *q3 = q2 + sc, *q4 = q3 + sc, *q5 = q4 + sc;
+    for (int r = 0; r < nky; r++) {
+        const uint16_t *q0 = rows[r] + x0, *q1 = q0 + sc, *q2 = q1 + sc, *q3 = q2 + sc, *q4 = q3 + sc, *q5 = q4 + sc;
         const uint32_t *w = wp + (size_t)r * ws;
         if (two) {
             for (int t = 0; t < 2 * kc; t += 2, w += cout) {
@@ -113,21 +112,19 @@ static __attribute__((noinline)) void NAME(six)(const uint16_t *p0, size_t sc, s
 /* One pixel, every block of 16 channels. Its window inside the row: the steps of NAME(six),
  * in the same order. Clipped by the image: tap by tap, an FMA of the bf16 input value and
  * the bf16 weight (d->w holds them rounded) per tap. */
-static void NAME(px_cout)(const ct_direct_job *j, int oy, int ox)
+static void NAME(px_cout)(const ct_direct_job *j, const uint16_t *const *rows, int oy, int ox)
 {
     const ct_direct *d = j->d;
     const ct_conv_shape *s = j->s;
     const int k = d->k, cin = d->cin, cout = d->cout, KP = (k * cin + 1) / 2;
-    const uint16_t *in = (const uint16_t *)j->inb;
     const uint32_t *wb = (const uint32_t *)(const void *)d->wb;
     const int ix0 = ox * s->stride - s->pad_left, kx0 = ix0 < 0 ? -ix0 : 0, kx1 = ix0 + k > s->w ? s->w - ix0 : k;
     const int whole = kx0 == 0 && kx1 == k;
     for (int cb = 0; cb < cout; cb += VL) {
         vf a = VZERO;
         for (int ky = 0; ky < k; ky++) {
-            const int iy = oy * s->stride + ky - s->pad_top;
-            if (iy < 0 || iy >= s->h) continue;
-            const uint16_t *p = in + ((size_t)iy * s->w + ix0 + kx0) * cin;
+            if (!rows[ky]) continue;
+            const uint16_t *p = rows[ky] + (size_t)(ix0 + kx0) * cin;
             if (whole) {
                 const uint32_t *w = wb + (size_t)ky * KP * cout + cb;
                 for (int t = 0; t < 2 * KP; t += 2, w += cout) a = VDPBF16(a, BH_SET1(NAME(pair)(p + t)), BH_LOAD(w));
@@ -141,34 +138,33 @@ static void NAME(px_cout)(const ct_direct_job *j, int oy, int ox)
     }
 }
 
-static void NAME(row_cout)(const ct_direct_job *j, int oy)
+static void NAME(row_cout)(const ct_direct_job *j, const uint16_t *const *rows, int oy)
 {
     const ct_direct *d = j->d;
     const ct_conv_shape *s = j->s;
     const int k = d->k, st = s->stride, cin = d->cin, cout = d->cout, KP = (k * cin + 1) / 2;
-    const uint16_t *in = (const uint16_t *)j->inb;
     const uint32_t *wb = (const uint32_t *)(const void *)d->wb;
     const int iy0 = oy * st - s->pad_top, ky0 = iy0 < 0 ? -iy0 : 0, ky1 = iy0 + k > s->h ? s->h - iy0 : k;
     int ox = 0;
     for (; ox < s->ow; ox++) {
         const int ix0 = ox * st - s->pad_left;
         if (ix0 >= 0 && ox + 5 < s->ow && (ox + 5) * st - s->pad_left + k <= s->w) break;
-        NAME(px_cout)(j, oy, ox);
+        NAME(px_cout)(j, rows, oy, ox);
     }
     for (; ox + 5 < s->ow && (ox + 5) * st - s->pad_left + k <= s->w; ox += 6) {
         const int ix0 = ox * st - s->pad_left;
         for (int cb = 0, bw; cb < cout; cb += bw) {
             bw = cout - cb >= 2 * VL ? 2 * VL : VL;
             vf acc[12];
-            NAME(six)(in + ((size_t)(iy0 + ky0) * s->w + ix0) * cin, (size_t)st * cin, (size_t)s->w * cin,
-                      wb + (size_t)ky0 * KP * cout + cb, (size_t)KP * cout, cout, KP, ky1 - ky0, bw > VL, acc);
+            NAME(six)(rows + ky0, (size_t)ix0 * cin, (size_t)st * cin, wb + (size_t)ky0 * KP * cout + cb,
+                      (size_t)KP * cout, cout, KP, ky1 - ky0, bw > VL, acc);
             for (int q = 0; q < 6; q++) {
                 NAME(put16)(j, oy, ox + q, cb, acc[2 * q]);
                 if (bw > VL) NAME(put16)(j, oy, ox + q, cb + VL, acc[2 * q + 1]);
             }
         }
     }
-    for (; ox < s->ow; ox++) NAME(px_cout)(j, oy, ox);
+    for (; ox < s->ow; ox++) NAME(px_cout)(j, rows, oy, ox);
 }
 
 /* ---- input channels in lanes (cout = 3) */
@@ -194,7 +190,8 @@ static inline __attribute__((always_inline)) void NAME(put3)(const ct_direct_job
 
 /* Three neighbouring pixels (windows inside the row, sc pairs apart) by the three filters:
  * n pairs per window row, 16 at a time, the last m < 16 in a masked step. */
-static __attribute__((noinline)) void NAME(trio3)(const ct_direct_job *j, int oy, int ox, int ix0, int ky0, int ky1)
+static __attribute__((noinline)) void NAME(trio3)(const ct_direct_job *j, const uint16_t *const *rows, int oy, int ox,
+                                                  int ix0, int ky0, int ky1)
 {
     const ct_direct *d = j->d;
     const ct_conv_shape *s = j->s;
@@ -203,8 +200,7 @@ static __attribute__((noinline)) void NAME(trio3)(const ct_direct_job *j, int oy
     const uint32_t *wb = (const uint32_t *)(const void *)d->wb;
     vf a0 = VZERO, a1 = VZERO, a2 = VZERO, b0 = VZERO, b1 = VZERO, b2 = VZERO, c0 = VZERO, c1 = VZERO, c2 = VZERO;
     for (int ky = ky0; ky < ky1; ky++) {
-        const int iy = oy * s->stride + ky - s->pad_top;
-        const uint32_t *p0 = (const uint32_t *)j->inb + ((size_t)iy * s->w + ix0) * P, *p1 = p0 + sc, *p2 = p1 + sc;
+        const uint32_t *p0 = (const uint32_t *)(const void *)rows[ky] + (size_t)ix0 * P, *p1 = p0 + sc, *p2 = p1 + sc;
         const uint32_t *w0 = wb + (size_t)ky * np, *w1 = w0 + kk, *w2 = w1 + kk;
         for (int t = 0; t <= nv; t += VL) { /* the weights' padding makes the masked step's lanes zero */
             vbh x, y, z, w;
@@ -222,7 +218,7 @@ static __attribute__((noinline)) void NAME(trio3)(const ct_direct_job *j, int oy
 }
 
 /* One pixel: inside the row, the steps of NAME(trio3); clipped, the same per tap column. */
-static void NAME(px_cin)(const ct_direct_job *j, int oy, int ox, int ky0, int ky1)
+static void NAME(px_cin)(const ct_direct_job *j, const uint16_t *const *rows, int oy, int ox, int ky0, int ky1)
 {
     const ct_direct *d = j->d;
     const ct_conv_shape *s = j->s;
@@ -234,8 +230,7 @@ static void NAME(px_cin)(const ct_direct_job *j, int oy, int ox, int ky0, int ky
     const int t0 = kx0 * P, t1 = kx1 * P;
     vf a0 = VZERO, a1 = VZERO, a2 = VZERO;
     for (int ky = ky0; ky < ky1; ky++) {
-        const int iy = oy * s->stride + ky - s->pad_top;
-        const uint32_t *p = (const uint32_t *)j->inb + ((size_t)iy * s->w + ix0) * P;
+        const uint32_t *p = (const uint32_t *)(const void *)rows[ky] + (size_t)ix0 * P;
         const uint32_t *w0 = wb + (size_t)ky * np, *w1 = w0 + kk, *w2 = w1 + kk;
         for (int t = t0; t < t1; t += VL) {
             const int c = t1 - t < VL ? t1 - t : VL;
@@ -248,7 +243,7 @@ static void NAME(px_cin)(const ct_direct_job *j, int oy, int ox, int ky0, int ky
     NAME(put3)(j, oy, ox, a0, a1, a2);
 }
 
-static void NAME(row_cin)(const ct_direct_job *j, int oy)
+static void NAME(row_cin)(const ct_direct_job *j, const uint16_t *const *rows, int oy)
 {
     const ct_conv_shape *s = j->s;
     const int k = j->d->k, st = s->stride;
@@ -256,16 +251,38 @@ static void NAME(row_cin)(const ct_direct_job *j, int oy)
     for (int ox = 0; ox < s->ow; ox++) {
         const int ix0 = ox * st - s->pad_left;
         if (ix0 >= 0 && ox + 2 < s->ow && (ox + 2) * st - s->pad_left + k <= s->w) {
-            NAME(trio3)(j, oy, ox, ix0, ky0, ky1);
+            NAME(trio3)(j, rows, oy, ox, ix0, ky0, ky1);
             ox += 2;
-        } else NAME(px_cin)(j, oy, ox, ky0, ky1);
+        } else NAME(px_cin)(j, rows, oy, ox, ky0, ky1);
     }
 }
 
-void NAME(ct_direct_row_bf16)(void *job, int oy, int tid)
+/* Task `band`: output rows [band * j->band, + j->band), their input rows converted into this
+ * thread's ring as first needed. */
+void NAME(ct_direct_rows_bf16)(void *job, int band, int tid)
 {
     const ct_direct_job *j = job;
-    if (j->d->lanes_in_cin) NAME(row_cin)(j, oy);
-    else NAME(row_cout)(j, oy);
+    const ct_conv_shape *s = j->s;
+    const int k = j->d->k;
+    char *ring = (char *)j->inb + (size_t)tid * k * j->slot_bytes;
+    int held[CT_DIRECT_MAX_K];
+    for (int r = 0; r < k; r++) held[r] = -1;
+    const int oy1 = (band + 1) * j->band < s->oh ? (band + 1) * j->band : s->oh;
+    for (int oy = band * j->band; oy < oy1; oy++) {
+        const uint16_t *rows[CT_DIRECT_MAX_K];
+        for (int ky = 0; ky < k; ky++) {
+            const int iy = oy * s->stride + ky - s->pad_top;
+            rows[ky] = NULL;
+            if (iy < 0 || iy >= s->h) continue;
+            uint16_t *slot = (uint16_t *)(void *)(ring + (size_t)(iy % k) * j->slot_bytes);
+            if (held[iy % k] != iy) {
+                NAME(cvt_row)(j, iy, slot);
+                held[iy % k] = iy;
+            }
+            rows[ky] = slot;
+        }
+        if (j->d->lanes_in_cin) NAME(row_cin)(j, rows, oy);
+        else NAME(row_cout)(j, rows, oy);
+    }
     if (j->stream) VFENCE();
 }

@@ -97,7 +97,7 @@ static size_t cpu_scratch(ct_backend *be, const cartoon_model *m, const ct_plan 
     if (n->op == OP_CONV2D) {
         const ct_cpu_node_weights *f = fast(b, i);
         if (f->winograd) return ct_winograd_scratch_bytes(f->winograd, src->h, src->w, ct_pool_size(b->cfg.pool));
-        if (f->direct) return ct_direct_bf16_scratch_bytes(f->direct, src->h, src->w); /* 0 in fp32 */
+        if (f->direct) return ct_direct_bf16_scratch_bytes(f->direct, src->w, ct_pool_size(b->cfg.pool)); /* 0: fp32 */
         if (f->pointwise) return 0;
         ct_conv_shape s;
         ct_conv_shape_init(&s, src->h, src->w, n->cin, n->channels, n->kernel, n->stride);
@@ -195,8 +195,7 @@ static cartoon_status cpu_run(ct_backend *be, const cartoon_model *m, const ct_p
                                      ((p->oy >> n->level) + ta->y0) % ct_winograd_tile(f->winograd),
                                      ((p->ox >> n->level) + ta->x0) % ct_winograd_tile(f->winograd));
         else if (f->direct && ct_direct_is_bf16(f->direct))
-            st = ct_direct_conv_bf16(f->direct, &s, a, &ep, out, scratch, pool, b->kernels->direct_row_bf16,
-                                     b->kernels->direct_cvt_bf16);
+            st = ct_direct_conv_bf16(f->direct, &s, a, &ep, out, scratch, pool, b->kernels->direct_rows_bf16);
         else if (f->direct) st = ct_direct_conv(f->direct, &s, a, &ep, out, pool, b->kernels->direct_row);
         else if (f->pointwise)
             st = ct_pointwise_run(f->pointwise, a, (size_t)ta->h * ta->w, &ep, out, pool, b->kernels->pw_chunk);

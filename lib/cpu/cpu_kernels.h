@@ -21,9 +21,9 @@ typedef struct ct_cpu_kernels {
     /* bf16 operands, for ct_winograd_create_bf16 weights; NULL where the entry has none
      * (the bf16 precision needs it: AVX512_BF16, or its emulation in the test-only row) */
     ct_winograd_task_fn winograd_task_bf16;
-    /* bf16 operands, for ct_direct_create_bf16 weights: the output rows and the input's
-     * conversion (ct_direct_conv_bf16); NULL exactly where winograd_task_bf16 is */
-    ct_direct_row_fn direct_row_bf16, direct_cvt_bf16;
+    /* bf16 operands, for ct_direct_create_bf16 weights (ct_direct_conv_bf16); NULL exactly
+     * where winograd_task_bf16 is */
+    ct_direct_row_fn direct_rows_bf16;
     ct_upsample_row_fn upsample_row;   /* kernels/cpu/upsample_<isa>.c */
     ct_dwpw_fn dwpw_tile;              /* kernels/cpu/dwpw_<isa>.c: depthwise + pointwise */
     ct_dwpw_fn pw_chunk;               /* the same file: a plain pointwise (1x1) convolution */
