@@ -89,13 +89,29 @@ void ct_direct_free(ct_direct *d)
     free(d);
 }
 
+/* Bands of consecutive output rows per task: a thread's next row reads the k - stride input
+ * rows its last one did, still in its L2. */
+typedef struct {
+    ct_direct_row_fn row;
+    ct_direct_job *j;
+    int band, oh;
+} band_job;
+
+static void run_band(void *arg, int b, int tid)
+{
+    const band_job *bj = arg;
+    for (int oy = b * bj->band; oy < (b + 1) * bj->band && oy < bj->oh; oy++) bj->row(bj->j, oy, tid);
+}
+
 cartoon_status ct_direct_conv(const ct_direct *d, const ct_conv_shape *s, const float *in,
                               const ct_epilogue *ep, float *out, ct_pool *pool, ct_direct_row_fn row)
 {
     if (!row || !d || !s || !in || !out || s->cin != d->cin || s->cout != d->cout || s->k != d->k)
         return CARTOON_E_INVALID_ARGUMENT;
     ct_direct_job j = {d, s, in, ep, out, ct_stream_output((size_t)s->oh * s->ow * s->cout), NULL, 0, 0};
-    ct_pool_run(pool, s->oh, row, &j);
+    const int nth = ct_pool_size(pool);
+    band_job b = {row, &j, (s->oh + 4 * nth - 1) / (4 * nth), s->oh};
+    ct_pool_run(pool, (s->oh + b.band - 1) / b.band, run_band, &b);
     return CARTOON_OK;
 }
 
