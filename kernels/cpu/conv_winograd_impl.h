@@ -353,15 +353,20 @@ WG_INLINE void WG_NAME(in_tile_bf16)(const wg_job *jb, int y0, int x0, uint16_t 
     for (int c = 0; c < cin; c += VL) {
         WG_NAME(pf_step)(&pf, pf_per_group);
         const int nc = cin - c < VL ? cin - c : VL;
-        for (int i = 0; i < A; i++) {
-            const int y = y0 + i;
-            for (int j = 0; j < A; j++) {
-                const int x = x0 + j;
-                if (!interior && (y < 0 || y >= h || x < 0 || x >= w)) { d[i * A + j] = VSET1(0.f); continue; }
-                const float *p = jb->in + ((size_t)y * w + x) * cin + c;
-                d[i * A + j] = nc == VL ? VLOAD(p) : WG_NAME(load_part)(p, nc);
+        if (interior && nc == VL) {
+            const float *p0 = jb->in + ((size_t)y0 * w + x0) * cin + c;
+            for (int i = 0; i < A; i++)
+                for (int j = 0; j < A; j++) d[i * A + j] = VLOAD(p0 + ((size_t)i * w + j) * cin);
+        } else
+            for (int i = 0; i < A; i++) {
+                const int y = y0 + i;
+                for (int j = 0; j < A; j++) {
+                    const int x = x0 + j;
+                    if (!interior && (y < 0 || y >= h || x < 0 || x >= w)) { d[i * A + j] = VSET1(0.f); continue; }
+                    const float *p = jb->in + ((size_t)y * w + x) * cin + c;
+                    d[i * A + j] = nc == VL ? VLOAD(p) : WG_NAME(load_part)(p, nc);
+                }
             }
-        }
         for (int j = 0; j < A; j++) WG_NAME(bt4)(d + j, A);
         for (int i = 0; i < A; i++) WG_NAME(bt4)(d + i * A, 1);
         /* cin_pad is a multiple of 16, so a partial group's zero lanes land in the padding:
