@@ -92,6 +92,16 @@ static void test_bad_args(void)
     ct_direct_free(NULL);
 }
 
+/* A random input, weights and bias for shape s (the caller frees them). */
+static void random_case(const ct_conv_shape *s, float **in, float **wt, float **bias)
+{
+    size_t ni = (size_t)s->h * s->w * s->cin, nw = (size_t)s->cout * s->k * s->k * s->cin;
+    *in = malloc(ni * 4), *wt = malloc(nw * 4), *bias = malloc((size_t)s->cout * 4);
+    for (size_t i = 0; i < ni; i++) (*in)[i] = rng_uniform(-1, 1);
+    for (size_t i = 0; i < nw; i++) (*wt)[i] = rng_uniform(-0.3f, 0.3f);
+    for (int i = 0; i < s->cout; i++) (*bias)[i] = rng_uniform(-0.5f, 0.5f);
+}
+
 /* On a CPU with AVX-512, the native 16-lane kernels and their generic-vector build do the
  * same operations in the same order: bit-identical outputs on every path. */
 static void test_v16_matches_avx512(void)
@@ -102,12 +112,10 @@ static void test_v16_matches_avx512(void)
         const int *x = cases[c];
         ct_conv_shape s;
         ct_conv_shape_init(&s, x[0], x[1], x[2], x[3], x[4], x[5]);
-        size_t no = (size_t)s.oh * s.ow * s.cout, ni = (size_t)s.h * s.w * s.cin, nw = (size_t)s.cout * s.k * s.k * s.cin;
-        float *in = malloc(ni * 4), *wt = malloc(nw * 4), *bias = malloc((size_t)s.cout * 4);
+        size_t no = (size_t)s.oh * s.ow * s.cout;
+        float *in, *wt, *bias;
+        random_case(&s, &in, &wt, &bias);
         float *a = malloc(no * 4), *b = malloc(no * 4);
-        for (size_t i = 0; i < ni; i++) in[i] = rng_uniform(-1, 1);
-        for (size_t i = 0; i < nw; i++) wt[i] = rng_uniform(-0.3f, 0.3f);
-        for (int i = 0; i < s.cout; i++) bias[i] = rng_uniform(-0.5f, 0.5f);
         ct_epilogue ep = {bias, ACT_LEAKY_RELU, 0.2f, NULL, ACT_NONE, 0};
         ct_direct *d = NULL;
         CHECK(ct_direct_create(wt, s.cin, s.cout, s.k, &d) == CARTOON_OK);
@@ -194,12 +202,10 @@ static void test_bf16_native_matches_emulated(void)
         const int *x = bf16_cases[c];
         ct_conv_shape s;
         ct_conv_shape_init(&s, x[0], x[1], x[2], x[3], x[4], x[5]);
-        size_t no = (size_t)s.oh * s.ow * s.cout, ni = (size_t)s.h * s.w * s.cin, nw = (size_t)s.cout * s.k * s.k * s.cin;
-        float *in = malloc(ni * 4), *wt = malloc(nw * 4), *bias = malloc((size_t)s.cout * 4);
+        size_t no = (size_t)s.oh * s.ow * s.cout;
+        float *in, *wt, *bias;
+        random_case(&s, &in, &wt, &bias);
         float *a = aligned_alloc(64, (no * 4 + 63) / 64 * 64), *b = aligned_alloc(64, (no * 4 + 63) / 64 * 64);
-        for (size_t i = 0; i < ni; i++) in[i] = rng_uniform(-1, 1);
-        for (size_t i = 0; i < nw; i++) wt[i] = rng_uniform(-0.3f, 0.3f);
-        for (int i = 0; i < s.cout; i++) bias[i] = rng_uniform(-0.5f, 0.5f);
         ct_epilogue ep = {bias, ACT_LEAKY_RELU, 0.2f, NULL, ACT_NONE, 0};
         ct_direct *d = NULL;
         CHECK(ct_direct_create_bf16(wt, s.cin, s.cout, s.k, &d) == CARTOON_OK);

@@ -47,13 +47,6 @@ static inline uint32_t NAME(pair)(const uint16_t *p)
     return u;
 }
 
-static inline __attribute__((always_inline)) vf NAME(act)(vf v, ct_act act, float alpha)
-{
-    if (act == ACT_RELU) return VMAX(v, VZERO);
-    if (act == ACT_LEAKY_RELU) return VMAX(v, VMUL(v, VSET1(alpha)));
-    return v;
-}
-
 /* 16 output channels from cb of pixel (oy, ox) through the epilogue. */
 static inline __attribute__((always_inline)) void NAME(put16)(const ct_direct_job *j, int oy, int ox, int cb, vf x)
 {
@@ -168,15 +161,6 @@ static void NAME(row_cout)(const ct_direct_job *j, const uint16_t *const *rows, 
 }
 
 /* ---- input channels in lanes (cout = 3) */
-
-static inline float NAME(epi)(const ct_epilogue *ep, float v, int c, const float *res)
-{
-    if (!ep) return v;
-    if (ep->bias) v += ep->bias[c];
-    v = ct_activate(v, ep->act, ep->alpha);
-    if (ep->residual) v = ct_activate(v + res[c], ep->post_act, ep->post_alpha);
-    return v;
-}
 
 static inline __attribute__((always_inline)) void NAME(put3)(const ct_direct_job *j, int oy, int ox, vf a0, vf a1,
                                                              vf a2)

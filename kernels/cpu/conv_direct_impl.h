@@ -12,16 +12,6 @@
 #error "conv_direct_impl.h: VL must be 8 or 16"
 #endif
 
-/* One output value's epilogue, exactly as ct_epilogue defines it. */
-static inline float NAME(epi)(const ct_epilogue *ep, float v, int c, const float *res)
-{
-    if (!ep) return v;
-    if (ep->bias) v += ep->bias[c];
-    v = ct_activate(v, ep->act, ep->alpha);
-    if (ep->residual) v = ct_activate(v + res[c], ep->post_act, ep->post_alpha);
-    return v;
-}
-
 /* Output channels in lanes: for pixel ox, channels [cb, cb + 16) (two vectors), kx over
  * [kx0, kx1) only (the window clipped to the image). */
 static inline void NAME(px16)(const ct_direct *d, const ct_conv_shape *s, const float *in, int oy, int ox,
@@ -43,13 +33,6 @@ static inline void NAME(px16)(const ct_direct *d, const ct_conv_shape *s, const 
             }
         }
     }
-}
-
-static inline vf NAME(act)(vf v, ct_act act, float alpha)
-{
-    if (act == ACT_RELU) return VMAX(v, VZERO);
-    if (act == ACT_LEAKY_RELU) return VMAX(v, VMUL(v, VSET1(alpha))); /* max(v, alpha v) */
-    return v;
 }
 
 /* Stores n <= 2 VL channels from cb of one pixel through the epilogue: whole vectors with

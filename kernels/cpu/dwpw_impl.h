@@ -22,13 +22,6 @@
 #error "dwpw_impl.h: VL must be 8 or 16"
 #endif
 
-static inline vf NAME(act)(vf v, ct_act act, float alpha)
-{
-    if (act == ACT_RELU) return VMAX(v, VZERO);
-    if (act == ACT_LEAKY_RELU) return VMAX(v, VMUL(v, VSET1(alpha))); /* max(v, alpha v) */
-    return v;
-}
-
 /* ---- the depthwise of one source into the chunk buffer */
 
 /* N (4 or 8, a constant where this is inlined) neighbouring output pixels of a 3x3 depthwise
@@ -179,30 +172,27 @@ static void NAME(dw)(const ct_dwpw_job *j, int q, int c0, int x0, int np, float 
  * even outputs copy (xo, yo = 0), odd ones take half the way to the neighbour, horizontally
  * first, as ct_upsample2x does it, so the same bits. Copying instead of adding 0 x (b - a)
  * skips a quarter to three quarters of the arithmetic. */
+/* One vector of it from the four source vectors (those the offsets do not use are dead). */
+static inline __attribute__((always_inline)) vf NAME(upv)(vf t, vf b, vf u, vf d, const int xo, const int yo)
+{
+    const vf h = VSET1(0.5f);
+    if (xo) t = VADD(t, VMUL(h, VSUB(b, t)));
+    if (yo) {
+        if (xo) u = VADD(u, VMUL(h, VSUB(d, u)));
+        t = VADD(t, VMUL(h, VSUB(u, t)));
+    }
+    return t;
+}
+
 static inline __attribute__((always_inline)) void NAME(uppx)(const float *a, const float *b, const float *c,
                                                              const float *d, float *dst, int cs, int cv, const int xo,
                                                              const int yo)
 {
-    const vf h = VSET1(0.5f);
-    for (int k = 0; k < cv; k += VL) {
-        vf t = VLOAD(a + k);
-        if (xo) t = VADD(t, VMUL(h, VSUB(VLOAD(b + k), t)));
-        if (yo) {
-            vf u = VLOAD(c + k);
-            if (xo) u = VADD(u, VMUL(h, VSUB(VLOAD(d + k), u)));
-            t = VADD(t, VMUL(h, VSUB(u, t)));
-        }
-        VSTORE(dst + k, t);
-    }
+    for (int k = 0; k < cv; k += VL)
+        VSTORE(dst + k, NAME(upv)(VLOAD(a + k), VLOAD(b + k), VLOAD(c + k), VLOAD(d + k), xo, yo));
 #if VL == 16
     if (cs - cv == 8) { /* the same arithmetic as the scalar tail, lane by lane */
-        vf t = VLOAD8(a + cv);
-        if (xo) t = VADD(t, VMUL(h, VSUB(VLOAD8(b + cv), t)));
-        if (yo) {
-            vf u = VLOAD8(c + cv);
-            if (xo) u = VADD(u, VMUL(h, VSUB(VLOAD8(d + cv), u)));
-            t = VADD(t, VMUL(h, VSUB(u, t)));
-        }
+        const vf t = NAME(upv)(VLOAD8(a + cv), VLOAD8(b + cv), VLOAD8(c + cv), VLOAD8(d + cv), xo, yo);
         VSTORE8(dst + cv, t);
         return;
     }

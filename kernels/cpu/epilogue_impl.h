@@ -2,13 +2,32 @@
  * once per vector: a bias; no activation or leaky ReLU; optionally a residual added with no
  * activation after it; whole vectors, streamed only where every output vector is aligned.
  * The same operations in the same order as ct_epilogue's general form, so the same bits.
- * Included by the kernel templates (dwpw_impl.h, conv_direct_impl.h) after their vector
- * vocabulary and NAME. A block of stores is written once, as
+ * Included by the kernel templates (dwpw_impl.h, conv_direct_impl.h, conv_direct_bf16_impl.h)
+ * after their vector vocabulary and NAME, with the per-vector activation and the one-value
+ * epilogue they share. A block of stores is written once, as
  *     CT_EP_DISPATCH(fe, ...CT_EP_PUT(offset, acc, bias)...)
  * and compiled eight times, with L_ (leaky), R_ (residual) and S_ (stream) constants;
  * CT_EP_PUT stores one vector at o + offset (its residual from r + offset, alpha from va), o, r
  * and va being the block's locals. */
 #include <stdint.h>
+
+/* ct_activate on a vector, the same choice per lane (max(v, alpha v) for leaky ReLU). */
+static inline vf NAME(act)(vf v, ct_act act, float alpha)
+{
+    if (act == ACT_RELU) return VMAX(v, VZERO);
+    if (act == ACT_LEAKY_RELU) return VMAX(v, VMUL(v, VSET1(alpha)));
+    return v;
+}
+
+/* One value's epilogue, exactly as ct_epilogue defines it (res: the pixel's residual row). */
+static inline float NAME(epi)(const ct_epilogue *ep, float v, int c, const float *res)
+{
+    if (!ep) return v;
+    if (ep->bias) v += ep->bias[c];
+    v = ct_activate(v, ep->act, ep->alpha);
+    if (ep->residual) v = ct_activate(v + res[c], ep->post_act, ep->post_alpha);
+    return v;
+}
 
 typedef struct {
     int on; /* the fast path applies */
