@@ -14,8 +14,8 @@
  *     weights [k][pairs][cout] of pairs. A pixel whose window the image clips takes its taps
  *     one by one (FMAs of the bf16 values), since its pairs would straddle the clipped columns;
  *   - input channels in lanes (the RGB output, cout = 3): dot products over a window row's
- *     k * cin values, 16 pairs per step (the last step masked), three pixels by three filters
- *     at a time, one horizontal sum per output; weights [cout][k][k * cin / 2 pairs, padded
+ *     k * cin values, 16 pairs per step (the last step masked), four (or three) pixels by
+ *     three filters at a time, one horizontal sum per output; weights [cout][k][k * cin / 2 pairs, padded
  *     with zero pairs to a multiple of 16].
  * Every output pixel's sum runs in one order, whichever group computes it, so a pixel's value
  * does not depend on where a tile starts (exact tiling); pixels whose window the image clips
@@ -172,36 +172,65 @@ static inline __attribute__((always_inline)) void NAME(put3)(const ct_direct_job
     j->out[o + 2] = NAME(epi)(j->ep, VHSUM(a2), 2, res);
 }
 
-/* Three neighbouring pixels (windows inside the row, sc pairs apart) by the three filters:
- * n pairs per window row, 16 at a time, the last m < 16 in a masked step. */
-static __attribute__((noinline)) void NAME(trio3)(const ct_direct_job *j, const uint16_t *const *rows, int oy, int ox,
-                                                  int ix0, int ky0, int ky1)
+/* One step of NAME(group): N pixels' inputs x by the three filters' weights at w[f] + t. */
+static inline __attribute__((always_inline)) void NAME(gstep)(vf a[4][3], const vbh *x, const uint32_t *const *w,
+                                                              int t, const int N)
+{
+#pragma GCC unroll 3
+    for (int f = 0; f < 3; f++) {
+        const vbh wv = BH_LOAD(w[f] + t);
+#pragma GCC unroll 4
+        for (int q = 0; q < N; q++) a[q][f] = VDPBF16(a[q][f], x[q], wv);
+    }
+}
+
+/* N (3 or 4) neighbouring pixels (windows inside the row, sc pairs apart) by the three
+ * filters, N x 3 accumulators: n pairs per window row, 16 at a time, the last m < 16 in a
+ * masked step (the weights' padding makes its other lanes zero). Four pixels keep 12
+ * VDPBF16PS chains going where three left 9 (conv17 at 1024 on Zen 5: MEASURED). */
+static inline __attribute__((always_inline)) void NAME(group)(const ct_direct_job *j, const uint16_t *const *rows,
+                                                              int oy, int ox, int ix0, int ky0, int ky1, const int N)
 {
     const ct_direct *d = j->d;
     const ct_conv_shape *s = j->s;
     const int k = d->k, P = d->cin / 2, n = k * P, nv = n / VL * VL, m = n - nv, np = (n + VL - 1) / VL * VL;
     const size_t sc = (size_t)s->stride * P, kk = (size_t)k * np;
     const uint32_t *wb = (const uint32_t *)(const void *)d->wb;
-    vf a0 = VZERO, a1 = VZERO, a2 = VZERO, b0 = VZERO, b1 = VZERO, b2 = VZERO, c0 = VZERO, c1 = VZERO, c2 = VZERO;
+    vf a[4][3];
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) a[q][0] = a[q][1] = a[q][2] = VZERO;
     for (int ky = ky0; ky < ky1; ky++) {
-        const uint32_t *p0 = (const uint32_t *)(const void *)rows[ky] + (size_t)ix0 * P, *p1 = p0 + sc, *p2 = p1 + sc;
-        const uint32_t *w0 = wb + (size_t)ky * np, *w1 = w0 + kk, *w2 = w1 + kk;
-        for (int t = 0; t <= nv; t += VL) { /* the weights' padding makes the masked step's lanes zero */
-            vbh x, y, z, w;
-            if (t < nv) x = BH_LOAD(p0 + t), y = BH_LOAD(p1 + t), z = BH_LOAD(p2 + t);
-            else if (m) x = BH_LOADN(p0 + t, m), y = BH_LOADN(p1 + t, m), z = BH_LOADN(p2 + t, m);
-            else break;
-            w = BH_LOAD(w0 + t); a0 = VDPBF16(a0, x, w); b0 = VDPBF16(b0, y, w); c0 = VDPBF16(c0, z, w);
-            w = BH_LOAD(w1 + t); a1 = VDPBF16(a1, x, w); b1 = VDPBF16(b1, y, w); c1 = VDPBF16(c1, z, w);
-            w = BH_LOAD(w2 + t); a2 = VDPBF16(a2, x, w); b2 = VDPBF16(b2, y, w); c2 = VDPBF16(c2, z, w);
+        const uint32_t *p0 = (const uint32_t *)(const void *)rows[ky] + (size_t)ix0 * P;
+        const uint32_t *w[3] = {wb + (size_t)ky * np, wb + (size_t)ky * np + kk, wb + (size_t)ky * np + 2 * kk};
+        vbh x[4];
+        for (int t = 0; t < nv; t += VL) {
+#pragma GCC unroll 4
+            for (int q = 0; q < N; q++) x[q] = BH_LOAD(p0 + q * sc + t);
+            NAME(gstep)(a, x, w, t, N);
+        }
+        if (m) {
+#pragma GCC unroll 4
+            for (int q = 0; q < N; q++) x[q] = BH_LOADN(p0 + q * sc + nv, m);
+            NAME(gstep)(a, x, w, nv, N);
         }
     }
-    NAME(put3)(j, oy, ox, a0, a1, a2);
-    NAME(put3)(j, oy, ox + 1, b0, b1, b2);
-    NAME(put3)(j, oy, ox + 2, c0, c1, c2);
+#pragma GCC unroll 4
+    for (int q = 0; q < N; q++) NAME(put3)(j, oy, ox + q, a[q][0], a[q][1], a[q][2]);
 }
 
-/* One pixel: inside the row, the steps of NAME(trio3); clipped, the same per tap column. */
+static __attribute__((noinline)) void NAME(trio3)(const ct_direct_job *j, const uint16_t *const *rows, int oy, int ox,
+                                                  int ix0, int ky0, int ky1)
+{
+    NAME(group)(j, rows, oy, ox, ix0, ky0, ky1, 3);
+}
+
+static __attribute__((noinline)) void NAME(quad3)(const ct_direct_job *j, const uint16_t *const *rows, int oy, int ox,
+                                                  int ix0, int ky0, int ky1)
+{
+    NAME(group)(j, rows, oy, ox, ix0, ky0, ky1, 4);
+}
+
+/* One pixel: inside the row, the steps of NAME(group); clipped, the same per tap column. */
 static void NAME(px_cin)(const ct_direct_job *j, const uint16_t *const *rows, int oy, int ox, int ky0, int ky1)
 {
     const ct_direct *d = j->d;
@@ -234,7 +263,10 @@ static void NAME(row_cin)(const ct_direct_job *j, const uint16_t *const *rows, i
     const int iy0 = oy * st - s->pad_top, ky0 = iy0 < 0 ? -iy0 : 0, ky1 = iy0 + k > s->h ? s->h - iy0 : k;
     for (int ox = 0; ox < s->ow; ox++) {
         const int ix0 = ox * st - s->pad_left;
-        if (ix0 >= 0 && ox + 2 < s->ow && (ox + 2) * st - s->pad_left + k <= s->w) {
+        if (ix0 >= 0 && ox + 3 < s->ow && (ox + 3) * st - s->pad_left + k <= s->w) {
+            NAME(quad3)(j, rows, oy, ox, ix0, ky0, ky1);
+            ox += 3;
+        } else if (ix0 >= 0 && ox + 2 < s->ow && (ox + 2) * st - s->pad_left + k <= s->w) {
             NAME(trio3)(j, rows, oy, ox, ix0, ky0, ky1);
             ox += 2;
         } else NAME(px_cin)(j, rows, oy, ox, ky0, ky1);
