@@ -359,6 +359,22 @@ static void NAME(trio3)(const ct_direct_job *j, int oy, int ox, int ix0)
 /* Four neighbouring pixels by the three filters (16 lanes: 12 accumulators, 4 input and 1
  * weight vector of 32 registers), the same steps per output as NAME(trio3), so the same bits;
  * 12 FMA chains where three pixels kept 9 (the RGB-output 7x7 at 1024 on Zen 5: MEASURED). */
+/* One step of NAME(quad3): 16 values (half: 8, the high lanes zero) of the four pixels'
+ * window rows (p0, sc floats apart) by the three filters' (w[f]) at t. */
+static inline __attribute__((always_inline)) void NAME(qstep)(vf a[4][3], const float *p0, size_t sc,
+                                                              const float *const *w, int t, const int half)
+{
+    vf x[4];
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) x[q] = half ? VLOAD8(p0 + q * sc + t) : VLOAD(p0 + q * sc + t);
+#pragma GCC unroll 3
+    for (int f = 0; f < 3; f++) {
+        const vf wv = half ? VLOAD8(w[f] + t) : VLOAD(w[f] + t);
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++) a[q][f] = VFMA(x[q], wv, a[q][f]);
+    }
+}
+
 static void NAME(quad3)(const ct_direct_job *j, int oy, int ox, int ix0)
 {
     const ct_direct *d = j->d;
@@ -374,28 +390,8 @@ static void NAME(quad3)(const ct_direct_job *j, int oy, int ox, int ix0)
         const float *p0 = j->in + ((size_t)iy * s->w + ix0) * cin;
         const float *w[3] = {d->w + (size_t)ky * n, d->w + (size_t)ky * n + kkc, d->w + (size_t)ky * n + 2 * kkc};
         int t = 0;
-        for (; t + VL <= n; t += VL) {
-            vf x[4];
-#pragma GCC unroll 4
-            for (int q = 0; q < 4; q++) x[q] = VLOAD(p0 + q * sc + t);
-#pragma GCC unroll 3
-            for (int f = 0; f < 3; f++) {
-                const vf wv = VLOAD(w[f] + t);
-#pragma GCC unroll 4
-                for (int q = 0; q < 4; q++) a[q][f] = VFMA(x[q], wv, a[q][f]);
-            }
-        }
-        if (t < n) { /* n % 16 == 8 */
-            vf x[4];
-#pragma GCC unroll 4
-            for (int q = 0; q < 4; q++) x[q] = VLOAD8(p0 + q * sc + t);
-#pragma GCC unroll 3
-            for (int f = 0; f < 3; f++) {
-                const vf wv = VLOAD8(w[f] + t);
-#pragma GCC unroll 4
-                for (int q = 0; q < 4; q++) a[q][f] = VFMA(x[q], wv, a[q][f]);
-            }
-        }
+        for (; t + VL <= n; t += VL) NAME(qstep)(a, p0, sc, w, t, 0);
+        if (t < n) NAME(qstep)(a, p0, sc, w, t, 1); /* n % 16 == 8 */
     }
     const size_t o = ((size_t)oy * s->ow + ox) * 3;
     const ct_epilogue *ep = j->ep;
