@@ -15,8 +15,8 @@
  *     one by one (FMAs of the bf16 values), since its pairs would straddle the clipped columns;
  *   - input channels in lanes (the RGB output, cout = 3): dot products over a window row's
  *     k * cin values, 16 pairs per step (the last step masked), four (or three) pixels by
- *     three filters at a time, one horizontal sum per output; weights [cout][k][k * cin / 2 pairs, padded
- *     with zero pairs to a multiple of 16].
+ *     three filters at a time, one horizontal sum per output; weights [cout][k][k * cin / 2
+ *     pairs, padded with zero pairs to a multiple of 16].
  * Every output pixel's sum runs in one order, whichever group computes it, so a pixel's value
  * does not depend on where a tile starts (exact tiling); pixels whose window the image clips
  * take the same steps over the taps inside it. */
