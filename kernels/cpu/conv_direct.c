@@ -89,8 +89,15 @@ void ct_direct_free(ct_direct *d)
     free(d);
 }
 
-/* Bands of consecutive output rows per task: a thread's next row reads the k - stride input
- * rows its last one did, still in its L2. */
+/* Output rows per task: bands of consecutive rows, so a thread's next row reads the k - stride
+ * input rows its last one did, still in its L2 (the bf16 kernels convert those only once);
+ * about four bands per thread, so the pool's shared counter evens out the last ones. */
+static int band_rows(int oh, int nthreads)
+{
+    const int b = (oh + 4 * nthreads - 1) / (4 * nthreads);
+    return b < 1 ? 1 : b;
+}
+
 typedef struct {
     ct_direct_row_fn row;
     ct_direct_job *j;
@@ -109,8 +116,7 @@ cartoon_status ct_direct_conv(const ct_direct *d, const ct_conv_shape *s, const 
     if (!row || !d || !s || !in || !out || s->cin != d->cin || s->cout != d->cout || s->k != d->k)
         return CARTOON_E_INVALID_ARGUMENT;
     ct_direct_job j = {d, s, in, ep, out, ct_stream_output((size_t)s->oh * s->ow * s->cout), NULL, 0, 0};
-    const int nth = ct_pool_size(pool);
-    band_job b = {row, &j, (s->oh + 4 * nth - 1) / (4 * nth), s->oh};
+    band_job b = {row, &j, band_rows(s->oh, ct_pool_size(pool)), s->oh};
     ct_pool_run(pool, (s->oh + b.band - 1) / b.band, run_band, &b);
     return CARTOON_OK;
 }
@@ -124,11 +130,7 @@ cartoon_status ct_direct_conv_bf16(const ct_direct *d, const ct_conv_shape *s, c
         return CARTOON_E_INVALID_ARGUMENT;
     const int nth = ct_pool_size(pool);
     ct_direct_job j = {d, s, in, ep, out, ct_stream_output((size_t)s->oh * s->ow * s->cout), scratch,
-                       slot_bytes(d, s->w), 0};
-    /* about four bands per thread, so the shared counter evens out the last ones; a band
-     * converts k - stride rows more than it computes from, a few percent at these sizes */
-    j.band = (s->oh + 4 * nth - 1) / (4 * nth);
-    if (j.band < 1) j.band = 1;
+                       slot_bytes(d, s->w), band_rows(s->oh, nth)};
     /* each slot's padding zero, once: the rows are converted into the bytes before it */
     for (int t = 0; t < nth * d->k; t++)
         memset((char *)scratch + (size_t)t * j.slot_bytes + (size_t)s->w * d->cin * sizeof(uint16_t), 0,
