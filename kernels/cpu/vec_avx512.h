@@ -9,10 +9,10 @@ typedef __m512 vf;
 #define VLOAD(p) _mm512_loadu_ps(p)
 #define VSTORE(p, v) _mm512_storeu_ps((p), (v))
 #define VSET1(x) _mm512_set1_ps(x)
-/* 8 floats into the low lanes, the high ones zero (masked: reads nothing past p + 8) */
-#define VLOAD8(p) _mm512_maskz_loadu_ps(0x00ff, (p))
-/* the low 8 lanes to p .. p + 8 (masked: writes nothing else) */
-#define VSTORE8(p, v) _mm512_mask_storeu_ps((p), 0x00ff, (v))
+/* 8 floats into the low lanes, the high ones zero (a 256-bit load: reads nothing past p + 8) */
+#define VLOAD8(p) _mm512_zextps256_ps512(_mm256_loadu_ps(p))
+/* the low 8 lanes to p .. p + 8 (a 256-bit store: writes nothing else) */
+#define VSTORE8(p, v) _mm256_storeu_ps((p), _mm512_castps512_ps256(v))
 
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
