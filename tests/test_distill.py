@@ -172,6 +172,44 @@ def case_export_script(mods):
     T.check(d <= 1e-5, "golden differs from the fp16 model's forward by %g" % d)
 
 
+def case_load_model_file(mods):
+    """load_model_file() inverts export(): the same architecture and weights (F32 exactly, F16
+    as the fp16-rounded values), and a file that is no student is refused."""
+    import torch
+    student, _ = mods
+    for k, refine, dtype in ((3, 0, "F32"), (5, 2, "F32"), (5, 1, "F16")):
+        m = student.Student(8, k, refine)
+        randomize(m, torch, 11 + k + refine)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "s.safetensors")
+            student.export(m, path, dtype)
+            got = student.load_model_file(path)
+        T.check((got.widths, got.out_k, len(got.refine)) == (m.widths, k, refine),
+                "architecture read back as %s, %d, %d" % (got.widths, got.out_k, len(got.refine)))
+        want, back = m.state_dict(), got.state_dict()
+        if not T.check(list(want) == list(back), "parameter names differ"):
+            continue
+        for n in want:
+            w = want[n].half().float() if dtype == "F16" else want[n]
+            T.check(torch.equal(back[n], w), "%s %s read back wrong (max diff %g)"
+                    % (dtype, n, float((back[n] - w).abs().max())))
+    teacher = os.path.join(BUILD, "test-model.safetensors")  # the White-box graph, random weights
+    with tempfile.TemporaryDirectory() as d:
+        other = os.path.join(d, "t.safetensors")
+        m = student.Student(8, 3)
+        student.export(m, other, "F32")
+        with open(other, "r+b") as f:  # rename a tensor: the file is then no student's
+            raw = f.read()
+            f.seek(0)
+            f.write(raw.replace(b'"u2_pw.bias"', b'"u9_pw.bias"', 1))
+        for path in (other, teacher) if os.path.exists(teacher) else (other,):
+            try:
+                student.load_model_file(path)
+                T.check(False, "%s was read as a student" % os.path.basename(path))
+            except (ValueError, KeyError):
+                pass
+
+
 def case_engine(mods, out_k, refine=0):
     import numpy as np
     import torch
@@ -217,6 +255,7 @@ def main():
     T.case("distill_grow_out_conv_keeps_the_function", case_grow, mods)
     T.case("distill_grow_refine_keeps_the_function", case_grow_refine, mods)
     T.case("distill_export_script_builds_the_checkpoints_model", case_export_script, mods)
+    T.case("distill_load_model_file_inverts_export", case_load_model_file, mods)
     if not os.access(CARTOONIZE, os.X_OK):
         T.skip("distill_export_runs_in_the_engine", "no %s (make first)" % CARTOONIZE)
     else:

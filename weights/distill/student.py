@@ -6,6 +6,7 @@ writes it as a libcartoon model file, so what was trained is what runs (tests/te
 checks that through cartoonize).
 """
 import json
+import re
 import struct
 
 import numpy as np
@@ -245,6 +246,76 @@ def export(m, path, dtype="F16", name=None, source=""):
             f.write(b)
     import os
     os.replace(path + ".tmp", path)
+
+
+def _read_model_file(path):
+    """A libcartoon model file's tensors (as float32 arrays) and its graph."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = header.pop("__metadata__", {})
+    if meta.get("format") != "libcartoon" or "graph" not in meta:
+        raise ValueError("%s: not a libcartoon model file" % path)
+    kinds = {"F16": np.float16, "F32": np.float32}
+    tensors = {}
+    for k, h in header.items():
+        if h["dtype"] not in kinds:
+            raise ValueError("%s: %s is %s (only F16 and F32 are read)" % (path, k, h["dtype"]))
+        a, b = h["data_offsets"]
+        tensors[k] = np.frombuffer(data[a:b], kinds[h["dtype"]]).reshape(h["shape"]).astype(np.float32)
+    return tensors, json.loads(meta["graph"])
+
+
+def load_model_file(path):
+    """The inverse of export(): a Student with the weights of a model file export() wrote (its
+    width, output window and refine blocks read from the file). An fp16 file gives the fp16
+    values; training can go on from them when the checkpoint is lost (train.py --init)."""
+    tensors, graph = _read_model_file(path)
+    names = [nd["name"] for nd in graph["nodes"]]
+    need = ["stem", "d1_dw", "u2_pw", "out_conv", "gen", "final"]
+    if any(n not in names for n in need):
+        raise ValueError("%s: not a student graph (no %s)" % (path, [n for n in need if n not in names]))
+    width = tensors["stem.weight"].shape[0]
+    out_k = tensors["out_conv.weight"].shape[1]
+    refine = sum(1 for n in names if re.fullmatch(r"f\d+_add", n))
+    m = Student(width, out_k, refine)
+    ref, _ = _graph_and_tensors(m)
+    if [nd["name"] for nd in ref["nodes"]] != names:
+        raise ValueError("%s: its graph is not Student(%d, %d, %d)'s" % (path, width, out_k, refine))
+    mine = _convs(m)
+    if sorted(tensors) != sorted(n + s for n in mine for s in (".weight", ".bias")):
+        raise ValueError("%s: its tensors are not the student's" % path)
+    with torch.no_grad():
+        for name, (c, depthwise) in mine.items():
+            wt, bs = tensors[name + ".weight"], tensors[name + ".bias"]
+            if depthwise:  # [kh, kw, c] -> [c, 1, kh, kw]
+                wt = wt.transpose(2, 0, 1)[:, None]
+            else:  # OHWI -> [out, in, kh, kw]
+                wt = wt.transpose(0, 3, 1, 2)
+            if tuple(wt.shape) != tuple(c.conv.weight.shape) or bs.shape != tuple(c.conv.bias.shape):
+                raise ValueError("%s: %s has the wrong shape" % (path, name))
+            c.conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(wt)))
+            c.conv.bias.copy_(torch.from_numpy(bs))
+    return m
+
+
+def _convs(m):
+    """Each exported convolution's name -> (its Conv module, depthwise?), in export()'s naming."""
+    convs = {"stem": (m.stem, False), "u1_pw": (m.u1_pw, False), "out_conv": (m.out_conv, False)}
+
+    def ds(prefix, d):
+        convs[prefix + "_dw"] = (d.dw, True)
+        convs[prefix + "_pw"] = (d.pw, False)
+    for prefix, d in (("d1", m.d1), ("b1", m.b1), ("d2", m.d2), ("b2", m.b2), ("u1a", m.u1a),
+                      ("u1b", m.u1b), ("u2", m.u2)):
+        ds(prefix, d)
+    for r, (a, b) in enumerate(m.res):
+        convs["r%d_dw1" % r], convs["r%d_pw1" % r] = (a.dw, True), (a.pw, False)
+        convs["r%d_dw2" % r], convs["r%d_pw2" % r] = (b.dw, True), (b.pw, False)
+    for r, d in enumerate(m.refine):
+        ds("f%d" % r, d)
+    return convs
 
 
 def gflops(m, h, w):

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from student import Student, export, grow_out_conv, grow_refine  # noqa: E402
+from student import Student, export, grow_out_conv, grow_refine, load_model_file  # noqa: E402
 
 BAND = 8
 
@@ -131,6 +131,11 @@ def main():
     ap.add_argument("--refine", type=int, default=-1,
                     help="full-resolution residual blocks before the RGB output (default the checkpoint's, "
                          "or 0); more than the checkpoint has are grown in with zero pointwise weights")
+    ap.add_argument("--init", metavar="MODEL_FILE",
+                    help="start from the weights of a student model file (export()'s, e.g. the committed "
+                         "one; fp16 values, Adam's moments from zero) when RUN_DIR has no checkpoint yet: "
+                         "fine-tuning when the checkpoint is lost; its width, window and refine blocks "
+                         "override --width")
     ap.add_argument("--loss", choices=("l1", "mse"), default="l1",
                     help="absolute or squared differences (on the output and its x and y differences)")
     a = ap.parse_args()
@@ -159,6 +164,15 @@ def main():
 
     torch.manual_seed(a.seed)
     st = torch.load(ck, map_location=dev) if os.path.exists(ck) else None
+    if st is None and a.init:
+        init = load_model_file(a.init)
+        st = {"model": init.state_dict(), "opt": None, "step": 0, "elapsed": 0.0,
+              "out_k": init.out_k, "refine": len(init.refine)}
+        a.width = init.widths[0]
+        say("initialised from", a.init, "(S%d, %d x %d output, %d refine blocks)"
+            % (a.width, init.out_k, init.out_k, len(init.refine)))
+    elif st is not None:
+        a.width = st.get("width", a.width)
     out_k = a.out_k or (st.get("out_k", 3) if st else 3)
     refine = a.refine if a.refine >= 0 else (st.get("refine", 0) if st else 0)
     model = Student(a.width, out_k, refine).to(dev, memory_format=torch.channels_last)
@@ -178,10 +192,12 @@ def main():
             say("%d full-resolution refine block(s) grown in (zero pointwise weights: the same function)"
                 % (refine - st.get("refine", 0)))
         model.load_state_dict(st["model"])
-        opt.load_state_dict(st["opt"])
+        if st["opt"] is not None:
+            opt.load_state_dict(st["opt"])
         step, elapsed = st["step"], st["elapsed"]
         rng = np.random.default_rng(a.seed + step)
-        say("resumed at step", step, "after %.1f min" % (elapsed / 60))
+        if st["opt"] is not None:
+            say("resumed at step", step, "after %.1f min" % (elapsed / 60))
         if a.warm_restart:
             step, elapsed = 0, 0.0
             say("warm restart: a new schedule from step 0")
