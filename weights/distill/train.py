@@ -16,7 +16,8 @@ into a resumed checkpoint with zero pointwise weights (again the same function t
 fourth schedule: no difference in the held-out or training-photo scores; off by default).
 Adam with a warm-up and a cosine decay over the wall-clock budget (or over --steps). A checkpoint is written to
 RUN_DIR every few minutes and at the end; running the same command again resumes from it (the
-budget is the total). The held-out photos are scored now and then for the log only: the
+budget is the total); --init MODEL_FILE starts a new RUN_DIR from a student model file's
+weights (the checkpoint lost: fine-tune the committed file). The held-out photos are scored now and then for the log only: the
 checkpoint kept is the last one, never one chosen on held-out scores.
 At the end RUN_DIR/cartoon-student.safetensors is exported (fp16).
 """
