@@ -134,6 +134,40 @@ def case_grow_refine(mods):
         pass
 
 
+def case_grow_res(mods):
+    import torch
+    student, _ = mods
+    torch.manual_seed(12)
+    m4, m5 = student.Student(8, 5), student.Student(8, 5, res=5)
+    before = {}
+
+    def grow(st, op):
+        before.update({i: v["exp_avg_sq"].clone() for i, v in op["state"].items()})
+        student.grow_res(st, op, m5)
+    x, d, state, opt_state = grown(torch, m4, 13, grow, m5)
+    T.check(d <= 1e-6, "model with a residual block grown in differs by %g" % d)
+    T.check(list(state) == list(m5.state_dict()), "grown state is not in the model's order")
+    opt5 = torch.optim.Adam(m5.parameters(), lr=1e-3)
+    opt5.load_state_dict(opt_state)  # raises if the parameter lists do not match
+    # each old parameter keeps its own moments under its new index
+    old_names = list(m4.state_dict())
+    new_names = list(m5.state_dict())
+    for n in ("u1_pw.conv.weight", "out_conv.conv.bias", "res.3.1.pw.conv.weight"):
+        i, k = old_names.index(n), new_names.index(n)
+        T.check(k in opt_state["state"] and torch.equal(opt_state["state"][k]["exp_avg_sq"], before[i]),
+                "%s: its Adam moments were not carried to index %d" % (n, k))
+    T.check(not any(new_names.index(n) in opt_state["state"] for n in new_names if n.startswith("res.4.")),
+            "the new block has moments")
+    m5.train()
+    for _ in range(2):  # the first step moves only the zero pointwise (the input gradient is zero)
+        opt5.zero_grad()
+        m5(x).abs().mean().backward()
+        opt5.step()
+    T.check(float(m5.res[4][1].pw.conv.weight.abs().sum()) > 0, "the new block's second pointwise trains")
+    T.check(float((m5.res[4][0].dw.conv.weight - state["res.4.0.dw.conv.weight"]).abs().sum()) > 0,
+            "the new block's depthwise trains")
+
+
 def case_export_script(mods):
     """export.py builds the checkpoint's architecture (width, output window, refine blocks) and
     writes the golden from the fp16-rounded weights."""
@@ -177,15 +211,15 @@ def case_load_model_file(mods):
     as the fp16-rounded values), and a file that is no student is refused."""
     import torch
     student, _ = mods
-    for k, refine, dtype in ((3, 0, "F32"), (5, 2, "F32"), (5, 1, "F16")):
-        m = student.Student(8, k, refine)
+    for k, refine, res, dtype in ((3, 0, 4, "F32"), (5, 2, 4, "F32"), (5, 1, 4, "F16"), (5, 0, 5, "F32")):
+        m = student.Student(8, k, refine, res)
         randomize(m, torch, 11 + k + refine)
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "s.safetensors")
             student.export(m, path, dtype)
             got = student.load_model_file(path)
-        T.check((got.widths, got.out_k, len(got.refine)) == (m.widths, k, refine),
-                "architecture read back as %s, %d, %d" % (got.widths, got.out_k, len(got.refine)))
+        T.check((got.widths, got.out_k, len(got.refine), len(got.res)) == (m.widths, k, refine, res),
+                "architecture read back as %s, %d, %d, %d" % (got.widths, got.out_k, len(got.refine), len(got.res)))
         want, back = m.state_dict(), got.state_dict()
         if not T.check(list(want) == list(back), "parameter names differ"):
             continue
@@ -210,14 +244,14 @@ def case_load_model_file(mods):
                 pass
 
 
-def case_engine(mods, out_k, refine=0):
+def case_engine(mods, out_k, refine=0, res=4):
     import numpy as np
     import torch
     from PIL import Image
     student, train = mods
     torch.manual_seed(4)
-    m = student.Student(8, out_k, refine)
-    randomize(m, torch, 5 + out_k + refine)
+    m = student.Student(8, out_k, refine, res)
+    randomize(m, torch, 5 + out_k + refine + res)
     m.eval()
     h, w = 44, 60  # multiples of 4: the engine then neither pads nor crops
     yy, xx, cc = np.meshgrid(np.arange(h), np.arange(w), np.arange(3), indexing="ij")
@@ -255,6 +289,7 @@ def main():
     T.case("distill_grow_out_conv_keeps_the_function", case_grow, mods)
     T.case("distill_grow_refine_keeps_the_function", case_grow_refine, mods)
     T.case("distill_export_script_builds_the_checkpoints_model", case_export_script, mods)
+    T.case("distill_grow_res_keeps_the_function", case_grow_res, mods)
     T.case("distill_load_model_file_inverts_export", case_load_model_file, mods)
     if not os.access(CARTOONIZE, os.X_OK):
         T.skip("distill_export_runs_in_the_engine", "no %s (make first)" % CARTOONIZE)
@@ -262,6 +297,7 @@ def main():
         T.case("distill_export_runs_in_the_engine_3x3", case_engine, mods, 3)
         T.case("distill_export_runs_in_the_engine_5x5", case_engine, mods, 5)
         T.case("distill_export_runs_in_the_engine_refine", case_engine, mods, 5, 1)
+        T.case("distill_export_runs_in_the_engine_5_res_blocks", case_engine, mods, 5, 0, 5)
     return T.summary()
 
 

@@ -36,7 +36,7 @@ def main():
     ap.add_argument("--golden")
     a = ap.parse_args()
     st = torch.load(a.checkpoint, map_location="cpu")
-    m = Student(st.get("width", 40), st.get("out_k", 3), st.get("refine", 0))
+    m = Student(st.get("width", 40), st.get("out_k", 3), st.get("refine", 0), st.get("res", 4))
     m.load_state_dict(st["model"])
     m.eval()
     with torch.no_grad():  # the file stores fp16: run the golden with exactly those values

@@ -81,7 +81,7 @@ def guided_filter(x, y, eps=EPS):
 
 
 class Student(nn.Module):
-    def __init__(self, w=40, out_k=3, refine=0):
+    def __init__(self, w=40, out_k=3, refine=0, res=4):
         super().__init__()
         w1, w2, w3 = w, 2 * w, 4 * w
         self.widths = (w1, w2, w3)
@@ -91,7 +91,7 @@ class Student(nn.Module):
         self.b1 = DS(w2, w2)
         self.d2 = DS(w2, w3, stride=2)
         self.b2 = DS(w3, w3)
-        self.res = nn.ModuleList(nn.ModuleList([DS(w3, w3), DS(w3, w3, act=None)]) for _ in range(4))
+        self.res = nn.ModuleList(nn.ModuleList([DS(w3, w3), DS(w3, w3, act=None)]) for _ in range(res))
         self.u1_pw = Conv(w3, w2, 1, act="leaky_relu")
         self.u1a = DS(2 * w2, w2)
         self.u1b = DS(w2, w1)
@@ -143,6 +143,35 @@ def grow_out_conv(state, opt_state, out_k):
         for name in ("exp_avg", "exp_avg_sq"):
             t = opt_state["state"][idx][name]
             opt_state["state"][idx][name] = F.pad(t, (p, p, p, p))
+
+
+def grow_res(state, opt_state, model):
+    """Adds the quarter-resolution residual blocks model has and state lacks, in place: fresh
+    depthwise and first pointwise weights, a zero second pointwise (weights and bias), so each
+    new block adds pw2(dw2(...)) = 0 and the function is the same. Adam's state, if given, is
+    re-keyed to model's parameter order (the new blocks sit among the old parameters), the new
+    parameters without moments."""
+    fresh = model.state_dict()
+    names = list(fresh.keys())
+    old = list(state.keys())
+    if any(n not in fresh for n in old):
+        raise ValueError("the checkpoint has parameters the model lacks: %s" % [n for n in old if n not in fresh][:3])
+    for n in old:
+        if state[n].shape != fresh[n].shape:
+            raise ValueError("%s: %s in the checkpoint, %s in the model" % (n, tuple(state[n].shape), tuple(fresh[n].shape)))
+    for n in names:
+        if n in state:
+            continue
+        if not n.startswith("res."):
+            raise ValueError("can only add residual blocks, not %s" % n)
+        state[n] = torch.zeros_like(fresh[n]) if ".1.pw." in n else fresh[n].clone()
+    grown = {n: state[n] for n in names}  # the model's order
+    state.clear()
+    state.update(grown)
+    if opt_state is not None:
+        moments = opt_state["state"]
+        opt_state["state"] = {names.index(n): moments[i] for i, n in enumerate(old) if i in moments}
+        opt_state["param_groups"][0]["params"] = list(range(len(names)))
 
 
 def grow_refine(state, opt_state, model):
@@ -279,10 +308,11 @@ def load_model_file(path):
     width = tensors["stem.weight"].shape[0]
     out_k = tensors["out_conv.weight"].shape[1]
     refine = sum(1 for n in names if re.fullmatch(r"f\d+_add", n))
-    m = Student(width, out_k, refine)
+    res = sum(1 for n in names if re.fullmatch(r"r\d+_add", n))
+    m = Student(width, out_k, refine, res)
     ref, _ = _graph_and_tensors(m)
     if [nd["name"] for nd in ref["nodes"]] != names:
-        raise ValueError("%s: its graph is not Student(%d, %d, %d)'s" % (path, width, out_k, refine))
+        raise ValueError("%s: its graph is not Student(%d, %d, %d, %d)'s" % (path, width, out_k, refine, res))
     mine = _convs(m)
     if sorted(tensors) != sorted(n + s for n in mine for s in (".weight", ".bias")):
         raise ValueError("%s: its tensors are not the student's" % path)

@@ -12,6 +12,7 @@ an 8 px band at every crop edge left out of the loss (the teacher saw the whole 
 growing a resumed 3 x 3 checkpoint with zero taps (the same function to start from);
 --refine N adds N residual depthwise + pointwise blocks at full resolution before it, grown
 into a resumed checkpoint with zero pointwise weights (again the same function to start from);
+--res N makes the quarter-resolution trunk N residual blocks instead of 4, grown likewise;
 --balance P weights each photo's loss by (median / MSE(input, teacher))^P (tried at 0.5 on the
 fourth schedule: no difference in the held-out or training-photo scores; off by default).
 Adam with a warm-up and a cosine decay over the wall-clock budget (or over --steps). A checkpoint is written to
@@ -34,7 +35,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from student import Student, export, grow_out_conv, grow_refine, load_model_file  # noqa: E402
+from student import Student, export, grow_out_conv, grow_refine, grow_res, load_model_file  # noqa: E402
 
 BAND = 8
 
@@ -137,6 +138,9 @@ def main():
                          "one; fp16 values, Adam's moments from zero) when RUN_DIR has no checkpoint yet: "
                          "fine-tuning when the checkpoint is lost; its width, window and refine blocks "
                          "override --width")
+    ap.add_argument("--res", type=int, default=-1,
+                    help="quarter-resolution residual blocks (default the checkpoint's, or 4); more than "
+                         "the checkpoint has are grown in with a zero second pointwise (the same function)")
     ap.add_argument("--loss", choices=("l1", "mse"), default="l1",
                     help="absolute or squared differences (on the output and its x and y differences)")
     a = ap.parse_args()
@@ -168,19 +172,22 @@ def main():
     if st is None and a.init:
         init = load_model_file(a.init)
         st = {"model": init.state_dict(), "opt": None, "step": 0, "elapsed": 0.0,
-              "out_k": init.out_k, "refine": len(init.refine)}
+              "out_k": init.out_k, "refine": len(init.refine), "res": len(init.res)}
         a.width = init.widths[0]
-        say("initialised from", a.init, "(S%d, %d x %d output, %d refine blocks)"
-            % (a.width, init.out_k, init.out_k, len(init.refine)))
+        say("initialised from", a.init, "(S%d, %d x %d output, %d refine blocks, %d residual blocks)"
+            % (a.width, init.out_k, init.out_k, len(init.refine), len(init.res)))
     elif st is not None:
         a.width = st.get("width", a.width)
     out_k = a.out_k or (st.get("out_k", 3) if st else 3)
     refine = a.refine if a.refine >= 0 else (st.get("refine", 0) if st else 0)
-    model = Student(a.width, out_k, refine).to(dev, memory_format=torch.channels_last)
+    res = a.res if a.res >= 0 else (st.get("res", 4) if st else 4)
+    model = Student(a.width, out_k, refine, res).to(dev, memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     step, elapsed = 0, 0.0
     rng = np.random.default_rng(a.seed)
     if st:
+        if st.get("refine", 0) != refine and st.get("res", 4) != res:
+            raise SystemExit("grow refine blocks and residual blocks in separate runs")
         if st.get("out_k", 3) != out_k:
             grow_out_conv(st["model"], st["opt"], out_k)
             say("RGB output convolution grown from %d x %d to %d x %d (zero taps: the same function)"
@@ -192,6 +199,12 @@ def main():
             grow_refine(st["model"], st["opt"], model)
             say("%d full-resolution refine block(s) grown in (zero pointwise weights: the same function)"
                 % (refine - st.get("refine", 0)))
+        if st.get("res", 4) != res:
+            if st.get("res", 4) > res:
+                raise SystemExit("the checkpoint has %d residual blocks; --res %d would drop some" % (st.get("res", 4), res))
+            grow_res(st["model"], st["opt"], model)
+            say("%d quarter-resolution residual block(s) grown in (zero second pointwise: the same function)"
+                % (res - st.get("res", 4)))
         model.load_state_dict(st["model"])
         if st["opt"] is not None:
             opt.load_state_dict(st["opt"])
@@ -208,7 +221,7 @@ def main():
     def save():
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                     "elapsed": elapsed, "width": a.width, "out_k": out_k,
-                    "refine": refine}, ck + ".tmp")
+                    "refine": refine, "res": res}, ck + ".tmp")
         os.replace(ck + ".tmp", ck)
 
     t0 = time.time() - elapsed
