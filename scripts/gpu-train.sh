@@ -2,7 +2,7 @@
 # Trains the student model (weights/distill/train.py) on a GPU machine in one device call.
 # The GPU machine has PyTorch but neither the Debian photo packages nor the teacher, so the
 # training pairs travel, packed here first:
-#   here:   python3 weights/distill/pack_data.py DATA_DIR .distill-pack      (about 48 MiB)
+#   here:   python3 weights/distill/pack_data.py DATA_DIR .distill-pack      (about 51 MiB)
 #   there:  the device tool's run, carry [".distill-pack"], timeout_s 420:
 #           OUT=$OUT sh scripts/gpu-train.sh
 #   here:   weights/distill/evaluate.py on the returned cartoon-student.safetensors, as for a
@@ -16,7 +16,11 @@
 #   layer's kernel, train.py --out-k; default the checkpoint's, else 3; larger than a resumed
 #   checkpoint's grows it with zero taps), REFINE (full-resolution residual blocks, train.py
 #   --refine; default the checkpoint's, else 0; more than a resumed checkpoint's are grown in
-#   keeping its function), DEVICE (cuda; cpu runs the same steps here,
+#   keeping its function), RES (quarter-resolution residual blocks, train.py --res; default the
+#   checkpoint's, else 4; likewise grown), INIT (a student model file to start from when there is
+#   no RESUME, e.g. weights/student/cartoon-student.safetensors, which travels with the tree:
+#   train.py --init, Adam's moments from zero, a new schedule; its width overrides WIDTH),
+#   DEVICE (cuda; cpu runs the same steps here,
 #   to try the script), PYTHON (python3: the one with torch), OUT (./gpu-train-out).
 # Files in $OUT: machine.txt, train.log (held-out scores every minute, ms per step),
 #   checkpoint.pt (resumable, here or there), cartoon-student.safetensors (fp16, the model file).
@@ -33,6 +37,8 @@ PYTHON=${PYTHON:-python3}
 LOSS=${LOSS:-l1}
 OUT_K=${OUT_K:-0}
 REFINE=${REFINE:--1}
+RES=${RES:--1}
+INIT=${INIT:-}
 OUT=${OUT:-$PWD/gpu-train-out}
 cd "$(dirname "$0")/.." || exit 2
 mkdir -p "$OUT" || exit 2
@@ -42,7 +48,7 @@ if [ ! -f "$PACK/manifest.json" ]; then
     exit 2
 fi
 {
-    echo "gpu-train: $(date -u +%Y-%m-%dT%H:%M:%SZ) MINUTES=$MINUTES WIDTH=$WIDTH BATCH=$BATCH CROP=$CROP LR=$LR LOSS=$LOSS OUT_K=$OUT_K REFINE=$REFINE DEVICE=$DEVICE"
+    echo "gpu-train: $(date -u +%Y-%m-%dT%H:%M:%SZ) MINUTES=$MINUTES WIDTH=$WIDTH BATCH=$BATCH CROP=$CROP LR=$LR LOSS=$LOSS OUT_K=$OUT_K REFINE=$REFINE RES=$RES INIT=$INIT DEVICE=$DEVICE"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1
     "$PYTHON" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" 2>&1
     nproc
@@ -58,11 +64,14 @@ RESTART=
 if [ -n "${RESUME:-}" ]; then
     cp "$RESUME" "$RUN/checkpoint.pt" || exit 2
     RESTART=--warm-restart
+elif [ -n "$INIT" ]; then
+    [ -f "$INIT" ] || { echo "gpu-train: INIT=$INIT: no such file" >&2; exit 2; }
+    RESTART="--warm-restart --init $INIT"
 fi
 # A held-out score and a checkpoint every minute: a call cut short still returns a model.
 PYTHONUNBUFFERED=1 "$PYTHON" weights/distill/train.py "$PACK" "$RUN" --device "$DEVICE" --minutes "$MINUTES" \
     --width "$WIDTH" --batch "$BATCH" --crop "$CROP" --lr "$LR" --threads "$(nproc)" \
-    --loss "$LOSS" --out-k "$OUT_K" --refine "$REFINE" --eval-minutes 1 --checkpoint-minutes 1 $RESTART
+    --loss "$LOSS" --out-k "$OUT_K" --refine "$REFINE" --res "$RES" --eval-minutes 1 --checkpoint-minutes 1 $RESTART
 rc=$?
 for f in train.log checkpoint.pt cartoon-student.safetensors; do
     [ -f "$RUN/$f" ] && mv "$RUN/$f" "$OUT/$f"
