@@ -198,9 +198,12 @@ def grow_refine(state, opt_state, model):
 # ---------------------------------------------------------------- export to libcartoon's format
 
 def _graph_and_tensors(m):
-    nodes, tensors = [], {}
+    """The model file's graph, its tensors, and each convolution's name -> (its Conv module,
+    depthwise?): the one place that names the layers, for export() and load_model_file()."""
+    nodes, tensors, convs = [], {}, {}
 
     def conv(name, c, inp, depthwise=False):
+        convs[name] = (c, depthwise)
         wt = c.conv.weight.detach().float().cpu().numpy()
         bs = c.conv.bias.detach().float().cpu().numpy()
         if depthwise:  # [c, 1, kh, kw] -> [kh, kw, c]
@@ -248,12 +251,12 @@ def _graph_and_tensors(m):
     graph = {"input": {"name": "input", "channels": 3, "color_order": "BGR",
                        "scale": 1 / 127.5, "offset": -1.0},
              "pad_multiple": 4, "output": "final", "nodes": nodes}
-    return graph, tensors
+    return graph, tensors, convs
 
 
 def export(m, path, dtype="F16", name=None, source=""):
     """Writes model m as a libcartoon model file (safetensors + graph in __metadata__)."""
-    graph, tensors = _graph_and_tensors(m)
+    graph, tensors, _ = _graph_and_tensors(m)
     npd = {"F16": np.float16, "F32": np.float32}[dtype]
     header, blobs, off = {}, [], 0
     for k in sorted(tensors):
@@ -298,7 +301,7 @@ def _read_model_file(path):
 
 def load_model_file(path):
     """The inverse of export(): a Student with the weights of a model file export() wrote (its
-    width, output window and refine blocks read from the file). An fp16 file gives the fp16
+    width, output window, refine and residual blocks read from the file). An fp16 file gives the fp16
     values; training can go on from them when the checkpoint is lost (train.py --init)."""
     tensors, graph = _read_model_file(path)
     names = [nd["name"] for nd in graph["nodes"]]
@@ -310,10 +313,9 @@ def load_model_file(path):
     refine = sum(1 for n in names if re.fullmatch(r"f\d+_add", n))
     res = sum(1 for n in names if re.fullmatch(r"r\d+_add", n))
     m = Student(width, out_k, refine, res)
-    ref, _ = _graph_and_tensors(m)
+    ref, _, mine = _graph_and_tensors(m)
     if [nd["name"] for nd in ref["nodes"]] != names:
         raise ValueError("%s: its graph is not Student(%d, %d, %d, %d)'s" % (path, width, out_k, refine, res))
-    mine = _convs(m)
     if sorted(tensors) != sorted(n + s for n in mine for s in (".weight", ".bias")):
         raise ValueError("%s: its tensors are not the student's" % path)
     with torch.no_grad():
@@ -328,24 +330,6 @@ def load_model_file(path):
             c.conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(wt)))
             c.conv.bias.copy_(torch.from_numpy(bs))
     return m
-
-
-def _convs(m):
-    """Each exported convolution's name -> (its Conv module, depthwise?), in export()'s naming."""
-    convs = {"stem": (m.stem, False), "u1_pw": (m.u1_pw, False), "out_conv": (m.out_conv, False)}
-
-    def ds(prefix, d):
-        convs[prefix + "_dw"] = (d.dw, True)
-        convs[prefix + "_pw"] = (d.pw, False)
-    for prefix, d in (("d1", m.d1), ("b1", m.b1), ("d2", m.d2), ("b2", m.b2), ("u1a", m.u1a),
-                      ("u1b", m.u1b), ("u2", m.u2)):
-        ds(prefix, d)
-    for r, (a, b) in enumerate(m.res):
-        convs["r%d_dw1" % r], convs["r%d_pw1" % r] = (a.dw, True), (a.pw, False)
-        convs["r%d_dw2" % r], convs["r%d_pw2" % r] = (b.dw, True), (b.pw, False)
-    for r, d in enumerate(m.refine):
-        ds("f%d" % r, d)
-    return convs
 
 
 def gflops(m, h, w):
