@@ -92,14 +92,17 @@ static void test_bad_args(void)
     ct_direct_free(NULL);
 }
 
-/* A random input, weights and bias for shape s (the caller frees them). */
-static void random_case(const ct_conv_shape *s, float **in, float **wt, float **bias)
+/* The shape of case row x ({h, w, cin, cout, k, stride}) into *s, a random input, weights and
+ * bias for it (the caller frees them); returns the output's float count. */
+static size_t random_case(const int *x, ct_conv_shape *s, float **in, float **wt, float **bias)
 {
+    ct_conv_shape_init(s, x[0], x[1], x[2], x[3], x[4], x[5]);
     size_t ni = (size_t)s->h * s->w * s->cin, nw = (size_t)s->cout * s->k * s->k * s->cin;
     *in = malloc(ni * 4), *wt = malloc(nw * 4), *bias = malloc((size_t)s->cout * 4);
     for (size_t i = 0; i < ni; i++) (*in)[i] = rng_uniform(-1, 1);
     for (size_t i = 0; i < nw; i++) (*wt)[i] = rng_uniform(-0.3f, 0.3f);
     for (int i = 0; i < s->cout; i++) (*bias)[i] = rng_uniform(-0.5f, 0.5f);
+    return (size_t)s->oh * s->ow * s->cout;
 }
 
 /* On a CPU with AVX-512, the native 16-lane kernels and their generic-vector build do the
@@ -109,12 +112,9 @@ static void test_v16_matches_avx512(void)
     static const int cases[][6] = {{13, 31, 3, 32, 7, 1}, {17, 40, 32, 3, 7, 1}, {16, 24, 32, 64, 3, 2},
                                    {9, 22, 40, 2, 3, 1}, {11, 29, 16, 24, 3, 1}, {9, 37, 24, 3, 5, 1}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        const int *x = cases[c];
         ct_conv_shape s;
-        ct_conv_shape_init(&s, x[0], x[1], x[2], x[3], x[4], x[5]);
-        size_t no = (size_t)s.oh * s.ow * s.cout;
         float *in, *wt, *bias;
-        random_case(&s, &in, &wt, &bias);
+        size_t no = random_case(cases[c], &s, &in, &wt, &bias);
         float *a = malloc(no * 4), *b = malloc(no * 4);
         ct_epilogue ep = {bias, ACT_LEAKY_RELU, 0.2f, NULL, ACT_NONE, 0};
         ct_direct *d = NULL;
@@ -199,12 +199,9 @@ static void test_bf16_vs_rounded_naive(void)
 static void test_bf16_native_matches_emulated(void)
 {
     for (size_t c = 0; c < sizeof bf16_cases / sizeof bf16_cases[0]; c++) {
-        const int *x = bf16_cases[c];
         ct_conv_shape s;
-        ct_conv_shape_init(&s, x[0], x[1], x[2], x[3], x[4], x[5]);
-        size_t no = (size_t)s.oh * s.ow * s.cout;
         float *in, *wt, *bias;
-        random_case(&s, &in, &wt, &bias);
+        size_t no = random_case(bf16_cases[c], &s, &in, &wt, &bias);
         float *a = aligned_alloc(64, (no * 4 + 63) / 64 * 64), *b = aligned_alloc(64, (no * 4 + 63) / 64 * 64);
         ct_epilogue ep = {bias, ACT_LEAKY_RELU, 0.2f, NULL, ACT_NONE, 0};
         ct_direct *d = NULL;
